@@ -1,0 +1,61 @@
+"""Roles and what each may do. One table, read by every permission check.
+
+Saleor-style per-domain permission enums: code asks ``user_has_perm(user, Perm.X)``,
+never ``user.role == …``, so a new role is one line here.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNTY_ADMIN = "county_admin", _("county administrator")
+    TOWN_OFFICER = "town_officer", _("town officer")
+    VILLAGE_ASSISTANT = "village_assistant", _("village assistant")
+    CASEWORKER = "caseworker", _("caseworker / adviser")
+    SUPERVISOR = "supervisor", _("supervisor (read-only)")
+    PROVIDER_STAFF = "provider_staff", _("service provider staff")
+    VOLUNTEER = "volunteer", _("volunteer")
+    DONOR = "donor", _("donor")
+    FEED_CLIENT = "feed_client", _("department feed client")
+
+
+class Perm(enum.StrEnum):
+    VIEW_PERSONAL_DATA = "view_personal_data"
+    EDIT_REGISTRY = "edit_registry"
+    UNMASK = "unmask"
+    IMPORT_ROSTER = "import_roster"
+    EXPORT = "export"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+    PUSH_FEEDS = "push_feeds"
+
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.COUNTY_ADMIN: frozenset(
+        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.IMPORT_ROSTER,
+         Perm.EXPORT, Perm.VIEW_AUDIT, Perm.MANAGE_USERS}
+    ),
+    Role.TOWN_OFFICER: frozenset(
+        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.IMPORT_ROSTER,
+         Perm.EXPORT}
+    ),
+    # Assistants knock on doors and phone families: they may see numbers in full.
+    Role.VILLAGE_ASSISTANT: frozenset(
+        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK}
+    ),
+    Role.CASEWORKER: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.UNMASK}),
+    # Discipline inspection and audit read everything in their area and the audit log,
+    # but change nothing.
+    Role.SUPERVISOR: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT}),
+    # Providers, volunteers and donors see no personal data here; later modules grant
+    # them narrow views of what they were assigned or claimed.
+    Role.PROVIDER_STAFF: frozenset(),
+    Role.VOLUNTEER: frozenset(),
+    Role.DONOR: frozenset(),
+    Role.FEED_CLIENT: frozenset({Perm.PUSH_FEEDS}),
+}

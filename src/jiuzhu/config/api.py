@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from jiuzhu.accounts.api import router as accounts_router
+from jiuzhu.core.api_auth import API_AUTH
+from jiuzhu.registry.api import router as registry_router
+
+api = NinjaAPI(
+    title="jiuzhu API",
+    version="1",
+    description="Service-type social assistance. Personal data is scoped to the caller's "
+    "region and masked; see docs/api.md.",
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+api.add_router("/accounts/", accounts_router)
+api.add_router("/registry/", registry_router)

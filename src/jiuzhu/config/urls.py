@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from jiuzhu.accounts import views as account_views
+from jiuzhu.config.api import api
+from jiuzhu.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("logout/", account_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("jiuzhu.accounts.urls")),
+    path("households/", include("jiuzhu.registry.urls")),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,185 @@
+"""/api/v1/registry/: the household file as a resource. Masked by default; a full
+number is a separate, audited POST."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from jiuzhu.accounts.roles import Perm
+from jiuzhu.accounts.scoping import user_has_perm
+from jiuzhu.registry.selectors import (
+    HouseholdSearch,
+    InvalidSearch,
+    household_file_get,
+    household_search,
+    person_get_scoped,
+)
+from jiuzhu.registry.services import household_file_viewed, person_reveal
+
+router = Router(tags=["registry"])
+
+
+class HouseholdOut(Schema):
+    id: int
+    number: str
+    region_code: str
+    region_name: str
+    head_name_masked: str
+    member_count: int
+    area_type: str
+
+
+class IllnessOut(Schema):
+    icd10: str
+    name: str
+    is_serious: bool
+
+
+class PersonOut(Schema):
+    id: int
+    name_masked: str
+    sex: str
+    birth_date: datetime.date
+    id_number_masked: str
+    phone_masked: str
+    relationship: str
+    hukou_type: str
+    education: str
+    health: str
+    disability_type: str
+    disability_grade: int | None
+    labour_capacity: str
+    employment: str
+    self_care: str
+    is_deceased: bool
+    illnesses: list[IllnessOut]
+
+
+class EnrolmentOut(Schema):
+    id: int
+    category: str
+    status: str
+    person_id: int | None
+    start_date: datetime.date
+    end_date: datetime.date | None
+    monthly_amount: Decimal
+    end_reason: str
+
+
+class MoneyOut(Schema):
+    kind: str
+    year: int | None = None
+    amount: Decimal
+
+
+class TimelineOut(Schema):
+    occurred_at: datetime.datetime
+    kind: str
+    source: str
+    summary: str
+    detail: dict
+
+
+class HouseholdFileOut(Schema):
+    household: HouseholdOut
+    members: list[PersonOut]
+    enrolments: list[EnrolmentOut]
+    incomes: list[MoneyOut]
+    assets: list[MoneyOut]
+    expenditures: list[MoneyOut]
+    monthly_income_per_capita: float
+    timeline: list[TimelineOut]
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+def _household_out(h) -> HouseholdOut:  # type: ignore[no-untyped-def]
+    return HouseholdOut(
+        id=h.pk, number=h.number, region_code=h.region_id, region_name=h.region.name,
+        head_name_masked=h.head_name_masked, member_count=h.member_count,
+        area_type=h.area_type,
+    )
+
+
+def _require_personal(request: HttpRequest) -> None:
+    if not user_has_perm(request.user, Perm.VIEW_PERSONAL_DATA):
+        raise Http404
+
+
+class SearchParams(Schema):
+    q: str = ""
+    id_number: str = ""
+    region: str = ""
+    category: str = ""
+
+
+@router.get("/households", response=list[HouseholdOut])
+@paginate(LimitOffsetPagination)
+def households(request: HttpRequest, params: Query[SearchParams]):  # type: ignore[no-untyped-def]
+    _require_personal(request)
+    try:
+        qs = household_search(user=request.user, query=HouseholdSearch(
+            text=params.q, id_number=params.id_number, region_code=params.region,
+            category=params.category,
+        ))
+    except InvalidSearch as exc:
+        raise HttpError(422, str(exc)) from exc
+    return [_household_out(h) for h in qs]
+
+
+@router.get("/households/{household_id}", response=HouseholdFileOut)
+def household_file(request: HttpRequest, household_id: int) -> HouseholdFileOut:
+    file = household_file_get(user=request.user, household_id=household_id)
+    household_file_viewed(actor=request.user, household=file.household,  # type: ignore[arg-type]
+                          request=request, via="api")
+    return HouseholdFileOut(
+        household=_household_out(file.household),
+        members=[
+            PersonOut(
+                id=p.pk, name_masked=p.name_masked, sex=p.sex, birth_date=p.birth_date,
+                id_number_masked=p.id_number_masked, phone_masked=p.phone_masked,
+                relationship=p.relationship, hukou_type=p.hukou_type, education=p.education,
+                health=p.health, disability_type=p.disability_type,
+                disability_grade=p.disability_grade, labour_capacity=p.labour_capacity,
+                employment=p.employment, self_care=p.self_care, is_deceased=p.is_deceased,
+                illnesses=[IllnessOut(icd10=i.icd10, name=i.name, is_serious=i.is_serious)
+                           for i in p.illnesses.all()],
+            )
+            for p in file.members
+        ],
+        enrolments=[
+            EnrolmentOut(id=e.pk, category=e.category, status=e.status, person_id=e.person_id,
+                         start_date=e.start_date, end_date=e.end_date,
+                         monthly_amount=e.monthly_amount, end_reason=e.end_reason)
+            for e in file.enrolments
+        ],
+        incomes=[MoneyOut(kind=i.kind, year=i.year, amount=i.annual_amount)
+                 for i in file.incomes],
+        assets=[MoneyOut(kind=a.kind, amount=a.value) for a in file.assets],
+        expenditures=[MoneyOut(kind=x.kind, year=x.year, amount=x.amount)
+                      for x in file.expenditures],
+        monthly_income_per_capita=file.monthly_income_per_capita,
+        timeline=[TimelineOut(occurred_at=t.occurred_at, kind=t.kind, source=t.source,
+                              summary=t.summary, detail=t.detail) for t in file.timeline],
+    )
+
+
+@router.post("/persons/{person_id}/reveal/{field}", response=RevealOut)
+def reveal(request: HttpRequest, person_id: int, field: str) -> RevealOut:
+    if field not in ("id_number", "phone"):
+        raise Http404
+    person = person_get_scoped(user=request.user, person_id=person_id)
+    if not user_has_perm(request.user, Perm.UNMASK):
+        raise HttpError(403, "not allowed to unmask")
+    value = person_reveal(actor=request.user, person=person, field=field,  # type: ignore[arg-type]
+                          request=request)
+    return RevealOut(field=field, value=value)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "jiuzhu.registry"
+    label = "registry"
+    verbose_name = "registry"

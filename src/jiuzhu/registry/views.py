@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from jiuzhu.accounts.roles import Perm
+from jiuzhu.accounts.scoping import user_has_perm
+from jiuzhu.core.http import not_found
+from jiuzhu.registry.choices import Category
+from jiuzhu.registry.selectors import (
+    HouseholdSearch,
+    InvalidSearch,
+    household_file_get,
+    household_search,
+    person_get_scoped,
+)
+from jiuzhu.registry.services import household_file_viewed, person_reveal
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    if not user_has_perm(request.user, Perm.VIEW_PERSONAL_DATA):
+        not_found(request)
+    query = HouseholdSearch(
+        text=request.GET.get("q", "").strip()[:50],
+        id_number=request.GET.get("id_number", "").strip()[:20],
+        region_code=request.GET.get("region", "").strip()[:12],
+        category=request.GET.get("category", ""),
+    )
+    error = ""
+    try:
+        results = household_search(user=request.user, query=query)
+        page = Paginator(results, 25).get_page(request.GET.get("page"))
+    except InvalidSearch as exc:
+        error, page = str(exc), None
+    template = "registry/_results.html" if request.htmx else "registry/search.html"
+    return render(request, template, {
+        "page": page, "query": query, "error": error, "categories": Category.choices,
+        "active_nav": "registry",
+    })
+
+
+@login_required
+def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
+    file = household_file_get(user=request.user, household_id=household_id)
+    household_file_viewed(actor=request.user, household=file.household,  # type: ignore[arg-type]
+                          request=request)
+    return render(request, "registry/household_file.html", {
+        "file": file, "household": file.household, "active_nav": "registry",
+        "can_unmask": user_has_perm(request.user, Perm.UNMASK),
+    })
+
+
+@login_required
+@require_POST
+def person_reveal_view(request: HttpRequest, person_id: int, field: str) -> HttpResponse:
+    """htmx: swap a masked number for the full one. Audited by the service."""
+    if field not in ("id_number", "phone"):
+        not_found(request)
+    person = person_get_scoped(user=request.user, person_id=person_id)
+    # In scope but without the permission: 403 from PermissionDenied.
+    value = person_reveal(actor=request.user, person=person, field=field,  # type: ignore[arg-type]
+                          request=request)
+    return render(request, "registry/_revealed.html", {"value": value})
