@@ -83,8 +83,9 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_username = models.CharField(_("user"), max_length=150, blank=True, db_index=True)
-    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices,
-                              db_index=True)
+    action = models.CharField(
+        _("action"), max_length=20, choices=AuditAction.choices, db_index=True
+    )
     object_type = models.CharField(_("object type"), max_length=50, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
     region_code = models.CharField(_("region"), max_length=12, blank=True, db_index=True)

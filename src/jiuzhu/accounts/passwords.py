@@ -18,11 +18,14 @@ class CharacterClassValidator:
         ]
         if sum(classes) < 3:
             raise ValidationError(
-                _("The password must mix at least three of: lower-case letters, "
-                  "upper-case letters, digits and symbols."),
+                _(
+                    "The password must mix at least three of: lower-case letters, "
+                    "upper-case letters, digits and symbols."
+                ),
                 code="password_too_simple",
             )
 
     def get_help_text(self) -> str:
-        return _("Use at least three of: lower-case letters, upper-case letters, digits "
-                 "and symbols.")
+        return _(
+            "Use at least three of: lower-case letters, upper-case letters, digits and symbols."
+        )

@@ -37,17 +37,21 @@ class Perm(enum.StrEnum):
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.COUNTY_ADMIN: frozenset(
-        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.IMPORT_ROSTER,
-         Perm.EXPORT, Perm.VIEW_AUDIT, Perm.MANAGE_USERS}
+        {
+            Perm.VIEW_PERSONAL_DATA,
+            Perm.EDIT_REGISTRY,
+            Perm.UNMASK,
+            Perm.IMPORT_ROSTER,
+            Perm.EXPORT,
+            Perm.VIEW_AUDIT,
+            Perm.MANAGE_USERS,
+        }
     ),
     Role.TOWN_OFFICER: frozenset(
-        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.IMPORT_ROSTER,
-         Perm.EXPORT}
+        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.IMPORT_ROSTER, Perm.EXPORT}
     ),
     # Assistants knock on doors and phone families: they may see numbers in full.
-    Role.VILLAGE_ASSISTANT: frozenset(
-        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK}
-    ),
+    Role.VILLAGE_ASSISTANT: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK}),
     Role.CASEWORKER: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.UNMASK}),
     # Discipline inspection and audit read everything in their area and the audit log,
     # but change nothing.

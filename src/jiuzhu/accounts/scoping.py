@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -69,7 +70,7 @@ def scoped(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
 def get_scoped_or_404(user: Any, queryset: QuerySet[M], **lookup: Any) -> M:
     try:
         return scoped(user, queryset).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("Not found") from exc
 
 

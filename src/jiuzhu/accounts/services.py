@@ -15,7 +15,7 @@ from django.utils import timezone
 from jiuzhu.accounts.models import APIToken, AuditAction, AuditEvent, User
 from jiuzhu.accounts.roles import Role
 
-TOKEN_PREFIX = "jz_"
+TOKEN_PREFIX = "jz_"  # noqa: S105 - a public prefix, not a secret
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

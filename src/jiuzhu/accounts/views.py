@@ -27,16 +27,23 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         user: User = form.get_user()
-        audit_record(actor=user, action=AuditAction.LOGIN, request=self.request,
-                     region_code=user.region_id or "")
+        audit_record(
+            actor=user,
+            action=AuditAction.LOGIN,
+            request=self.request,
+            region_code=user.region_id or "",
+        )
         return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
         username = (form.data.get("username") or "")[:150]
         known = user_get_by_username(username=username)
         audit_record(
-            actor=known, actor_username=username, action=AuditAction.LOGIN_FAILED,
-            request=self.request, region_code=(known.region_id or "") if known else "",
+            actor=known,
+            actor_username=username,
+            action=AuditAction.LOGIN_FAILED,
+            request=self.request,
+            region_code=(known.region_id or "") if known else "",
         )
         return super().form_invalid(form)
 
@@ -44,9 +51,13 @@ class LoginView(auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            user: User = request.user  # type: ignore[assignment]
-            audit_record(actor=user, action=AuditAction.LOGOUT, request=request,
-                         region_code=user.region_id or "")
+            user: User = request.user
+            audit_record(
+                actor=user,
+                action=AuditAction.LOGOUT,
+                request=request,
+                region_code=user.region_id or "",
+            )
         return super().post(request, *args, **kwargs)
 
 
@@ -71,6 +82,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         date_to=_parse_date(params.get("to")),
     )
     page = Paginator(events, 50).get_page(params.get("page"))
-    return render(request, "accounts/audit.html", {
-        "page": page, "actions": AuditAction.choices, "params": params, "active_nav": "audit",
-    })
+    return render(
+        request,
+        "accounts/audit.html",
+        {
+            "page": page,
+            "actions": AuditAction.choices,
+            "params": params,
+            "active_nav": "audit",
+        },
+    )

@@ -31,7 +31,7 @@ def parse_id_number(value: str) -> IdNumberFacts:
         raise InvalidIdNumber("身份证号码应为18位")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidIdNumber("身份证号码格式错误")
-    if number[17] != ric.calc_check_digit(number):
+    if number[17] != ric.calc_check_digit(number[:17]):
         raise InvalidIdNumber("身份证号码校验位错误")
     try:
         birth = ric.get_birth_date(number)

@@ -68,8 +68,11 @@ def regions_import_nbs(
     row whose parent is unknown stops the import (the transaction keeps the tree whole).
     Re-importing the same files changes nothing.
     """
-    present = [(name, level, parent_col) for name, level, parent_col in NBS_FILES
-               if (directory / name).exists()]
+    present = [
+        (name, level, parent_col)
+        for name, level, parent_col in NBS_FILES
+        if (directory / name).exists()
+    ]
     if not present:
         raise RegionImportError(f"{directory} 中没有区划文件（provinces.csv 等）")
     result = RegionImportResult()
@@ -89,8 +92,7 @@ def regions_import_nbs(
                         raise RegionImportError(f"区划代码 {code} 不在上级 {parent} 之下")
             except (KeyError, RegionImportError) as exc:
                 raise RegionImportError(f"{name} 第{line_no}行：{exc}") from exc
-            batch.append(Region(code=code, name=row["name"].strip(), level=level,
-                                parent_id=parent))
+            batch.append(Region(code=code, name=row["name"].strip(), level=level, parent_id=parent))
             known.add(code)
         Region.objects.bulk_create(
             batch,

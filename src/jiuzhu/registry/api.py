@@ -1,8 +1,6 @@
 """/api/v1/registry/: the household file as a resource. Masked by default; a full
 number is a separate, audited POST."""
 
-from __future__ import annotations
-
 import datetime
 from decimal import Decimal
 
@@ -13,6 +11,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
+from jiuzhu.core.http import request_user
 from jiuzhu.registry.selectors import (
     HouseholdSearch,
     InvalidSearch,
@@ -104,8 +103,12 @@ class RevealOut(Schema):
 
 def _household_out(h) -> HouseholdOut:  # type: ignore[no-untyped-def]
     return HouseholdOut(
-        id=h.pk, number=h.number, region_code=h.region_id, region_name=h.region.name,
-        head_name_masked=h.head_name_masked, member_count=h.member_count,
+        id=h.pk,
+        number=h.number,
+        region_code=h.region_id,
+        region_name=h.region.name,
+        head_name_masked=h.head_name_masked,
+        member_count=h.member_count,
         area_type=h.area_type,
     )
 
@@ -127,10 +130,15 @@ class SearchParams(Schema):
 def households(request: HttpRequest, params: Query[SearchParams]):  # type: ignore[no-untyped-def]
     _require_personal(request)
     try:
-        qs = household_search(user=request.user, query=HouseholdSearch(
-            text=params.q, id_number=params.id_number, region_code=params.region,
-            category=params.category,
-        ))
+        qs = household_search(
+            user=request.user,
+            query=HouseholdSearch(
+                text=params.q,
+                id_number=params.id_number,
+                region_code=params.region,
+                category=params.category,
+            ),
+        )
     except InvalidSearch as exc:
         raise HttpError(422, str(exc)) from exc
     return [_household_out(h) for h in qs]
@@ -139,37 +147,68 @@ def households(request: HttpRequest, params: Query[SearchParams]):  # type: igno
 @router.get("/households/{household_id}", response=HouseholdFileOut)
 def household_file(request: HttpRequest, household_id: int) -> HouseholdFileOut:
     file = household_file_get(user=request.user, household_id=household_id)
-    household_file_viewed(actor=request.user, household=file.household,  # type: ignore[arg-type]
-                          request=request, via="api")
+    household_file_viewed(
+        actor=request_user(request),
+        household=file.household,
+        request=request,
+        via="api",
+    )
     return HouseholdFileOut(
         household=_household_out(file.household),
         members=[
             PersonOut(
-                id=p.pk, name_masked=p.name_masked, sex=p.sex, birth_date=p.birth_date,
-                id_number_masked=p.id_number_masked, phone_masked=p.phone_masked,
-                relationship=p.relationship, hukou_type=p.hukou_type, education=p.education,
-                health=p.health, disability_type=p.disability_type,
-                disability_grade=p.disability_grade, labour_capacity=p.labour_capacity,
-                employment=p.employment, self_care=p.self_care, is_deceased=p.is_deceased,
-                illnesses=[IllnessOut(icd10=i.icd10, name=i.name, is_serious=i.is_serious)
-                           for i in p.illnesses.all()],
+                id=p.pk,
+                name_masked=p.name_masked,
+                sex=p.sex,
+                birth_date=p.birth_date,
+                id_number_masked=p.id_number_masked,
+                phone_masked=p.phone_masked,
+                relationship=p.relationship,
+                hukou_type=p.hukou_type,
+                education=p.education,
+                health=p.health,
+                disability_type=p.disability_type,
+                disability_grade=p.disability_grade,
+                labour_capacity=p.labour_capacity,
+                employment=p.employment,
+                self_care=p.self_care,
+                is_deceased=p.is_deceased,
+                illnesses=[
+                    IllnessOut(icd10=i.icd10, name=i.name, is_serious=i.is_serious)
+                    for i in p.illnesses.all()
+                ],
             )
             for p in file.members
         ],
         enrolments=[
-            EnrolmentOut(id=e.pk, category=e.category, status=e.status, person_id=e.person_id,
-                         start_date=e.start_date, end_date=e.end_date,
-                         monthly_amount=e.monthly_amount, end_reason=e.end_reason)
+            EnrolmentOut(
+                id=e.pk,
+                category=e.category,
+                status=e.status,
+                person_id=e.person_id,
+                start_date=e.start_date,
+                end_date=e.end_date,
+                monthly_amount=e.monthly_amount,
+                end_reason=e.end_reason,
+            )
             for e in file.enrolments
         ],
-        incomes=[MoneyOut(kind=i.kind, year=i.year, amount=i.annual_amount)
-                 for i in file.incomes],
+        incomes=[MoneyOut(kind=i.kind, year=i.year, amount=i.annual_amount) for i in file.incomes],
         assets=[MoneyOut(kind=a.kind, amount=a.value) for a in file.assets],
-        expenditures=[MoneyOut(kind=x.kind, year=x.year, amount=x.amount)
-                      for x in file.expenditures],
+        expenditures=[
+            MoneyOut(kind=x.kind, year=x.year, amount=x.amount) for x in file.expenditures
+        ],
         monthly_income_per_capita=file.monthly_income_per_capita,
-        timeline=[TimelineOut(occurred_at=t.occurred_at, kind=t.kind, source=t.source,
-                              summary=t.summary, detail=t.detail) for t in file.timeline],
+        timeline=[
+            TimelineOut(
+                occurred_at=t.occurred_at,
+                kind=t.kind,
+                source=t.source,
+                summary=t.summary,
+                detail=t.detail,
+            )
+            for t in file.timeline
+        ],
     )
 
 
@@ -180,6 +219,10 @@ def reveal(request: HttpRequest, person_id: int, field: str) -> RevealOut:
     person = person_get_scoped(user=request.user, person_id=person_id)
     if not user_has_perm(request.user, Perm.UNMASK):
         raise HttpError(403, "not allowed to unmask")
-    value = person_reveal(actor=request.user, person=person, field=field,  # type: ignore[arg-type]
-                          request=request)
+    value = person_reveal(
+        actor=request_user(request),
+        person=person,
+        field=field,
+        request=request,
+    )
     return RevealOut(field=field, value=value)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from jiuzhu.core.masking import mask_name
 from jiuzhu.registry import choices as c
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class HouseholdScoped:
@@ -28,7 +28,7 @@ class HouseholdScoped:
     """
 
     scope_household_path: str = "household"
-    scope_region_lookup: str = "household__region_id"
+    scope_region_lookup: str = "household__region__code"
 
     @classmethod
     def _scope_prefix(cls) -> str:
@@ -56,7 +56,7 @@ class Household(HouseholdScoped, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     scope_household_path = ""
-    scope_region_lookup = "region_id"
+    scope_region_lookup = "region__code"
 
     class Meta:
         verbose_name = _("household")
@@ -75,14 +75,16 @@ class HouseholdAssignment(models.Model):
     """A household put in the care of one worker (caseworker, adviser) outside their area."""
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["household", "user"], name="unique_assignment")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} → {self.user_id}"
 
 
 class Person(HouseholdScoped, models.Model):
@@ -101,24 +103,31 @@ class Person(HouseholdScoped, models.Model):
     relationship = models.CharField(
         _("relationship to head"), max_length=16, choices=c.Relationship.choices
     )
-    hukou_type = models.CharField(_("hukou type"), max_length=20, choices=c.HukouType.choices,
-                                  blank=True)
+    hukou_type = models.CharField(
+        _("hukou type"), max_length=20, choices=c.HukouType.choices, blank=True
+    )
     hukou_address = models.CharField(_("hukou address"), max_length=200, blank=True)
-    marital_status = models.CharField(_("marital status"), max_length=12,
-                                      choices=c.MaritalStatus.choices, blank=True)
-    education = models.CharField(_("education"), max_length=12, choices=c.Education.choices,
-                                 blank=True)
-    health = models.CharField(_("health"), max_length=12, choices=c.Health.choices,
-                              default=c.Health.HEALTHY)
-    disability_type = models.CharField(_("disability type"), max_length=16,
-                                       choices=c.DisabilityType.choices, blank=True)
+    marital_status = models.CharField(
+        _("marital status"), max_length=12, choices=c.MaritalStatus.choices, blank=True
+    )
+    education = models.CharField(
+        _("education"), max_length=12, choices=c.Education.choices, blank=True
+    )
+    health = models.CharField(
+        _("health"), max_length=12, choices=c.Health.choices, default=c.Health.HEALTHY
+    )
+    disability_type = models.CharField(
+        _("disability type"), max_length=16, choices=c.DisabilityType.choices, blank=True
+    )
     disability_grade = models.PositiveSmallIntegerField(
         _("disability grade"), null=True, blank=True, choices=[(g, str(g)) for g in (1, 2, 3, 4)]
     )
-    labour_capacity = models.CharField(_("labour capacity"), max_length=8,
-                                       choices=c.LabourCapacity.choices, blank=True)
-    employment = models.CharField(_("employment"), max_length=12,
-                                  choices=c.Employment.choices, blank=True)
+    labour_capacity = models.CharField(
+        _("labour capacity"), max_length=8, choices=c.LabourCapacity.choices, blank=True
+    )
+    employment = models.CharField(
+        _("employment"), max_length=12, choices=c.Employment.choices, blank=True
+    )
     # The 6-item self-care assessment: True = can do it unaided.
     can_eat = models.BooleanField(_("eating"), default=True)
     can_dress = models.BooleanField(_("dressing"), default=True)
@@ -130,10 +139,14 @@ class Person(HouseholdScoped, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    scope_region_lookup = "household__region_id"
-
-    SELF_CARE_FIELDS = ("can_eat", "can_dress", "can_transfer", "can_use_toilet",
-                        "can_walk_indoors", "can_bathe")
+    SELF_CARE_FIELDS = (
+        "can_eat",
+        "can_dress",
+        "can_transfer",
+        "can_use_toilet",
+        "can_walk_indoors",
+        "can_bathe",
+    )
 
     class Meta:
         verbose_name = _("person")
@@ -165,7 +178,7 @@ class Illness(HouseholdScoped, models.Model):
     diagnosed_on = models.DateField(_("diagnosed on"), null=True, blank=True)
 
     scope_household_path = "person__household"
-    scope_region_lookup = "person__household__region_id"
+    scope_region_lookup = "person__household__region__code"
 
     class Meta:
         verbose_name = _("illness")
@@ -177,13 +190,12 @@ class Illness(HouseholdScoped, models.Model):
 
 class Income(HouseholdScoped, models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="incomes")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=c.IncomeKind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     annual_amount = models.DecimalField(_("amount per year"), **MONEY)
-
-    scope_region_lookup = "household__region_id"
 
     class Meta:
         verbose_name = _("income")
@@ -199,11 +211,13 @@ class Asset(HouseholdScoped, models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     value = models.DecimalField(_("value"), **MONEY)
     quantity = models.DecimalField(
-        _("quantity"), max_digits=10, decimal_places=2, null=True, blank=True,
+        _("quantity"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Units, square metres of housing or mu of land."),
     )
-
-    scope_region_lookup = "household__region_id"
 
     class Meta:
         verbose_name = _("asset")
@@ -216,13 +230,10 @@ class Asset(HouseholdScoped, models.Model):
 class Expenditure(HouseholdScoped, models.Model):
     """Rigid expenditure (刚性支出): medical and education costs the household must bear."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE,
-                                  related_name="expenditures")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="expenditures")
     kind = models.CharField(_("kind"), max_length=16, choices=c.ExpenditureKind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     amount = models.DecimalField(_("amount"), **MONEY)
-
-    scope_region_lookup = "household__region_id"
 
     class Meta:
         verbose_name = _("rigid expenditure")
@@ -236,23 +247,33 @@ class Enrolment(HouseholdScoped, models.Model):
     """One spell of assistance in one category. Rows are never deleted: an ended spell
     stays, so the list of a household's enrolments is its history."""
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT,
-                                  related_name="enrolments")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="enrolments",
-                               help_text=_("Empty when the whole household is enrolled."))
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="enrolments")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+        help_text=_("Empty when the whole household is enrolled."),
+    )
     category = models.CharField(_("category"), max_length=24, choices=c.Category.choices)
-    status = models.CharField(_("status"), max_length=12, choices=c.EnrolmentStatus.choices,
-                              default=c.EnrolmentStatus.ACTIVE)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=c.EnrolmentStatus.choices,
+        default=c.EnrolmentStatus.ACTIVE,
+    )
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     monthly_amount = models.DecimalField(_("monthly amount"), **MONEY, default=0)
     end_reason = models.CharField(_("reason for ending"), max_length=200, blank=True)
-    source = models.CharField(_("source"), max_length=32, blank=True,
-                              help_text=_("How it was recorded: roster import, synth, …"))
+    source = models.CharField(
+        _("source"),
+        max_length=32,
+        blank=True,
+        help_text=_("How it was recorded: roster import, synth, …"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    scope_region_lookup = "household__region_id"
 
     class Meta:
         verbose_name = _("enrolment")
@@ -273,8 +294,7 @@ class TimelineEvent(HouseholdScoped, models.Model):
     """One step of the household's assistance chain (救助链). Other apps add events only
     through ``jiuzhu.registry.timeline.timeline_add``."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE,
-                                  related_name="timeline")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="timeline")
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     kind = models.CharField(_("kind"), max_length=40)
     source = models.CharField(_("source"), max_length=32)
@@ -282,11 +302,10 @@ class TimelineEvent(HouseholdScoped, models.Model):
     detail = models.JSONField(default=dict, blank=True)
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    scope_region_lookup = "household__region_id"
 
     class Meta:
         ordering = ["occurred_at", "id"]

@@ -54,11 +54,12 @@ def household_search(*, user: Any, query: HouseholdSearch) -> QuerySet[Household
             | Q(pk__in=Person.objects.filter(name__startswith=text).values("household_id"))
         )
     if query.region_code:
-        qs = qs.filter(region_id__startswith=query.region_code)
+        qs = qs.filter(region__code__startswith=query.region_code)
     if query.category:
         qs = qs.filter(
-            pk__in=Enrolment.objects.filter(category=query.category, status="active")
-            .values("household_id")
+            pk__in=Enrolment.objects.filter(category=query.category, status="active").values(
+                "household_id"
+            )
         )
     return qs.order_by("number")
 
@@ -86,15 +87,11 @@ class HouseholdFile:
 
 def household_file_get(*, user: Any, household_id: int) -> HouseholdFile:
     """The whole household file (一户一档); 404 when missing or out of scope."""
-    household = get_scoped_or_404(
-        user, Household.objects.select_related("region"), pk=household_id
-    )
+    household = get_scoped_or_404(user, Household.objects.select_related("region"), pk=household_id)
     members = list(
         Person.objects.filter(household=household)
         .prefetch_related("illnesses")
-        .order_by(
-            Case(When(relationship=Relationship.HEAD, then=0), default=1), "birth_date"
-        )
+        .order_by(Case(When(relationship=Relationship.HEAD, then=0), default=1), "birth_date")
     )
     return HouseholdFile(
         household=household,
@@ -121,7 +118,6 @@ def person_get_scoped(*, user: Any, person_id: int) -> Person:
     return get_scoped_or_404(user, Person.objects.select_related("household"), pk=person_id)
 
 
-
 @dataclass(frozen=True)
 class RegistryOverview:
     households: int
@@ -145,6 +141,7 @@ def registry_overview(*, user: Any) -> RegistryOverview:
     return RegistryOverview(
         households=households.count(),
         persons=scoped(user, Person.objects.all()).count(),
-        enrolments_by_category=[(r["category"], str(labels.get(r["category"], r["category"])),
-                                 r["n"]) for r in rows],
+        enrolments_by_category=[
+            (r["category"], str(labels.get(r["category"], r["category"])), r["n"]) for r in rows
+        ],
     )

@@ -17,6 +17,7 @@ from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import region_in_scope, user_has_perm
 from jiuzhu.accounts.services import audit_record
+from jiuzhu.core.idnumbers import parse_id_number
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry import choices as c
 from jiuzhu.registry.models import Enrolment, Household, Person
@@ -27,13 +28,26 @@ from jiuzhu.registry.protected import (
     reveal_phone,
 )
 from jiuzhu.registry.timeline import timeline_add
-from jiuzhu.core.idnumbers import parse_id_number
 
 PERSON_EDITABLE_FIELDS = (
-    "name", "relationship", "hukou_type", "hukou_address", "marital_status", "education",
-    "health", "disability_type", "disability_grade", "labour_capacity", "employment",
-    "can_eat", "can_dress", "can_transfer", "can_use_toilet", "can_walk_indoors",
-    "can_bathe", "is_deceased",
+    "name",
+    "relationship",
+    "hukou_type",
+    "hukou_address",
+    "marital_status",
+    "education",
+    "health",
+    "disability_type",
+    "disability_grade",
+    "labour_capacity",
+    "employment",
+    "can_eat",
+    "can_dress",
+    "can_transfer",
+    "can_use_toilet",
+    "can_walk_indoors",
+    "can_bathe",
+    "is_deceased",
 )
 
 
@@ -83,13 +97,19 @@ def household_create(
         area_type=area_type,
     )
     audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type="registry.household",
-        object_id=household.pk, region_code=region_code,
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="registry.household",
+        object_id=household.pk,
+        region_code=region_code,
         detail={"number": household.number, "source": source},
     )
     timeline_add(
-        household_id=household.pk, kind="registry.household_created",
-        summary=_("Household file opened"), detail={"source": source}, actor=actor,
+        household_id=household.pk,
+        kind="registry.household_created",
+        summary=_("Household file opened"),
+        detail={"source": source},
+        actor=actor,
     )
     return household
 
@@ -136,15 +156,21 @@ def person_create(
     person.save()
     _household_refresh_members(household)
     audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type="registry.person",
-        object_id=person.pk, region_code=household.region_id,
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="registry.person",
+        object_id=person.pk,
+        region_code=household.region_id,
         detail={"household": household.pk, "id_number": protected_id.masked, "source": source},
     )
     timeline_add(
-        household_id=household.pk, kind="registry.member_added",
+        household_id=household.pk,
+        kind="registry.member_added",
         summary=_("Member added: %(name)s (%(relationship)s)")
         % {"name": person.name_masked, "relationship": person.get_relationship_display()},
-        object_type="registry.person", object_id=person.pk, actor=actor,
+        object_type="registry.person",
+        object_id=person.pk,
+        actor=actor,
     )
     return person
 
@@ -193,14 +219,20 @@ def person_update(
     if {"name", "relationship", "is_deceased"} & set(diff):
         _household_refresh_members(person.household)
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, object_type="registry.person",
-        object_id=person.pk, region_code=person.household.region_id,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="registry.person",
+        object_id=person.pk,
+        region_code=person.household.region_id,
         detail={"changes": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in diff.items()}},
     )
     timeline_add(
-        household_id=person.household_id, kind="registry.member_changed",
+        household_id=person.household_id,
+        kind="registry.member_changed",
         summary=_("Member data changed: %(name)s") % {"name": person.name_masked},
-        detail={"fields": sorted(diff)}, object_type="registry.person", object_id=person.pk,
+        detail={"fields": sorted(diff)},
+        object_type="registry.person",
+        object_id=person.pk,
         actor=actor,
     )
     return person
@@ -229,25 +261,41 @@ def enrolment_start(
     if person is not None and person.household_id != household.pk:
         raise ValidationError(_("The person is not a member of this household."))
     enrolment = Enrolment(
-        household=household, person=person, category=category, start_date=start_date,
-        end_date=end_date, monthly_amount=monthly_amount, source=source,
-        status=c.EnrolmentStatus.ENDED if end_date and end_date < datetime.date.today()
+        household=household,
+        person=person,
+        category=category,
+        start_date=start_date,
+        end_date=end_date,
+        monthly_amount=monthly_amount,
+        source=source,
+        status=c.EnrolmentStatus.ENDED
+        if end_date and end_date < datetime.date.today()
         else c.EnrolmentStatus.ACTIVE,
     )
     enrolment.full_clean()
     enrolment.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type="registry.enrolment",
-        object_id=enrolment.pk, region_code=household.region_id,
-        detail={"category": category, "start_date": str(start_date),
-                "monthly_amount": str(monthly_amount), "source": source},
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="registry.enrolment",
+        object_id=enrolment.pk,
+        region_code=household.region_id,
+        detail={
+            "category": category,
+            "start_date": str(start_date),
+            "monthly_amount": str(monthly_amount),
+            "source": source,
+        },
     )
     timeline_add(
-        household_id=household.pk, kind="registry.enrolled",
+        household_id=household.pk,
+        kind="registry.enrolled",
         summary=_("Enrolled: %(category)s, %(amount)s yuan a month")
         % {"category": enrolment.get_category_display(), "amount": monthly_amount},
-        occurred_at=_start_of_day(start_date), object_type="registry.enrolment",
-        object_id=enrolment.pk, actor=actor,
+        occurred_at=_start_of_day(start_date),
+        object_type="registry.enrolment",
+        object_id=enrolment.pk,
+        actor=actor,
     )
     return enrolment
 
@@ -268,24 +316,34 @@ def enrolment_end(
     enrolment.status = c.EnrolmentStatus.ENDED
     enrolment.save(update_fields=["end_date", "end_reason", "status"])
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, object_type="registry.enrolment",
-        object_id=enrolment.pk, region_code=enrolment.household.region_id,
-        detail={"changes": {"status": [old_status, enrolment.status],
-                            "end_date": [None, str(end_date)]}, "reason": reason},
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="registry.enrolment",
+        object_id=enrolment.pk,
+        region_code=enrolment.household.region_id,
+        detail={
+            "changes": {
+                "status": [old_status, enrolment.status],
+                "end_date": [None, str(end_date)],
+            },
+            "reason": reason,
+        },
     )
     timeline_add(
-        household_id=enrolment.household_id, kind="registry.enrolment_ended",
+        household_id=enrolment.household_id,
+        kind="registry.enrolment_ended",
         summary=_("Enrolment ended: %(category)s") % {"category": enrolment.get_category_display()},
-        occurred_at=_start_of_day(end_date), detail={"reason": reason},
-        object_type="registry.enrolment", object_id=enrolment.pk, actor=actor,
+        occurred_at=_start_of_day(end_date),
+        detail={"reason": reason},
+        object_type="registry.enrolment",
+        object_id=enrolment.pk,
+        actor=actor,
     )
     return enrolment
 
 
 def _start_of_day(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(
-        day, datetime.time.min, tzinfo=timezone.get_current_timezone()
-    )
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
 def person_reveal(
@@ -304,9 +362,13 @@ def person_reveal(
     else:
         raise ValueError(field)
     audit_record(
-        actor=actor, action=AuditAction.UNMASK, request=request,
-        object_type="registry.person", object_id=person.pk,
-        region_code=person.household.region_id, detail={"field": field},
+        actor=actor,
+        action=AuditAction.UNMASK,
+        request=request,
+        object_type="registry.person",
+        object_id=person.pk,
+        region_code=person.household.region_id,
+        detail={"field": field},
     )
     return value
 
@@ -315,7 +377,11 @@ def household_file_viewed(
     *, actor: User, household: Household, request: HttpRequest | None = None, via: str = "web"
 ) -> None:
     audit_record(
-        actor=actor, action=AuditAction.VIEW, request=request,
-        object_type="registry.household", object_id=household.pk,
-        region_code=household.region_id, detail={"via": via},
+        actor=actor,
+        action=AuditAction.VIEW,
+        request=request,
+        object_type="registry.household",
+        object_id=household.pk,
+        region_code=household.region_id,
+        detail={"via": via},
     )

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
-from jiuzhu.core.http import not_found
+from jiuzhu.core.http import not_found, request_user
 from jiuzhu.registry.choices import Category
 from jiuzhu.registry.selectors import (
     HouseholdSearch,
@@ -36,22 +36,42 @@ def search(request: HttpRequest) -> HttpResponse:
         page = Paginator(results, 25).get_page(request.GET.get("page"))
     except InvalidSearch as exc:
         error, page = str(exc), None
-    template = "registry/_results.html" if request.htmx else "registry/search.html"
-    return render(request, template, {
-        "page": page, "query": query, "error": error, "categories": Category.choices,
-        "active_nav": "registry",
-    })
+    template = (
+        "registry/_results.html"
+        if request.headers.get("HX-Request") == "true"
+        else "registry/search.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "query": query,
+            "error": error,
+            "categories": Category.choices,
+            "active_nav": "registry",
+        },
+    )
 
 
 @login_required
 def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
     file = household_file_get(user=request.user, household_id=household_id)
-    household_file_viewed(actor=request.user, household=file.household,  # type: ignore[arg-type]
-                          request=request)
-    return render(request, "registry/household_file.html", {
-        "file": file, "household": file.household, "active_nav": "registry",
-        "can_unmask": user_has_perm(request.user, Perm.UNMASK),
-    })
+    household_file_viewed(
+        actor=request_user(request),
+        household=file.household,
+        request=request,
+    )
+    return render(
+        request,
+        "registry/household_file.html",
+        {
+            "file": file,
+            "household": file.household,
+            "active_nav": "registry",
+            "can_unmask": user_has_perm(request.user, Perm.UNMASK),
+        },
+    )
 
 
 @login_required
@@ -62,6 +82,10 @@ def person_reveal_view(request: HttpRequest, person_id: int, field: str) -> Http
         not_found(request)
     person = person_get_scoped(user=request.user, person_id=person_id)
     # In scope but without the permission: 403 from PermissionDenied.
-    value = person_reveal(actor=request.user, person=person, field=field,  # type: ignore[arg-type]
-                          request=request)
+    value = person_reveal(
+        actor=request_user(request),
+        person=person,
+        field=field,
+        request=request,
+    )
     return render(request, "registry/_revealed.html", {"value": value})
