@@ -56,7 +56,7 @@ def test_a_colleague_cannot_change_another_village(personas: Personas, family: F
 
 def test_a_person_is_registered_once(personas: Personas, family: Family) -> None:
     other = household_create(actor=personas.town_officer, region_code=VILLAGE_B)
-    with pytest.raises(ValidationError, match="already registered"):
+    with pytest.raises(ValidationError, match="该身份证号码已登记"):
         person_create(
             actor=personas.town_officer,
             household=other,
