@@ -114,3 +114,8 @@ def test_health_check(client: Client, db: None) -> None:
 def test_static_assets_are_served(client: Client, db: None) -> None:
     response = client.get("/static/vendor/htmx/htmx.min.js")
     assert response.status_code == 200
+
+
+def test_api_docs_need_a_login(client: Client, db: None) -> None:
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from jiuzhu.accounts.api import router as accounts_router
@@ -13,6 +14,8 @@ api = NinjaAPI(
     "region and masked; see docs/api.md.",
     auth=API_AUTH,
     urls_namespace="api",
+    # The schema names every field of the household file: only for signed-in users.
+    docs_decorator=login_required,
 )
 api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)
