@@ -119,3 +119,11 @@ def test_static_assets_are_served(client: Client, db: None) -> None:
 def test_api_docs_need_a_login(client: Client, db: None) -> None:
     response = client.get("/api/v1/docs")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(
+    client: Client, personas: Personas
+) -> None:
+    login(client, personas.town_officer)
+    body = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
+    assert "家庭档案" in body
