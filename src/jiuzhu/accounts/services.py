@@ -8,12 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.models import APIToken, AuditAction, AuditEvent, User
 from jiuzhu.accounts.roles import Role
+from jiuzhu.regions.models import Region
 
 TOKEN_PREFIX = "jz_"  # noqa: S105 - a public prefix, not a secret
 
@@ -57,11 +60,16 @@ def user_create(
     username: str,
     password: str,
     role: Role | str,
-    region_code: str | None,
+    region_code: str,
     display_name: str = "",
     created_by: User | None = None,
     validate: bool = True,
 ) -> User:
+    """Every user has a role and a region: the region decides what personal data they see."""
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+    if not region_code or not Region.objects.filter(code=region_code).exists():
+        raise ValidationError(_("Every user needs an existing region."))
     user = User(username=username, role=role, region_id=region_code, display_name=display_name)
     if validate:
         validate_password(password, user)
@@ -73,7 +81,7 @@ def user_create(
         action=AuditAction.CREATE,
         object_type="accounts.user",
         object_id=user.pk,
-        region_code=region_code or "",
+        region_code=region_code,
         detail={"username": username, "role": str(role)},
     )
     return user

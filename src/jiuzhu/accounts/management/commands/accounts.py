@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if options["action"] == "create":
             password = getpass.getpass("password: ")
             try:
-                user = user_create(
+                created = user_create(
                     username=options["username"],
                     password=password,
                     role=options["role"],
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 )
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc
-            self.stdout.write(f"created {user.username} ({user.role}, {user.region_id})")
+            self.stdout.write(f"created {created.username} ({created.role}, {created.region_id})")
             return
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
