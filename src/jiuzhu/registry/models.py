@@ -49,7 +49,9 @@ class Household(HouseholdScoped, models.Model):
     area_type = models.CharField(
         _("urban or rural"), max_length=8, choices=c.AreaType.choices, default=c.AreaType.RURAL
     )
-    head_name = models.CharField(_("head of household"), max_length=50, blank=True)
+    # db_index (not Meta.indexes): on PostgreSQL Django then adds a varchar_pattern_ops
+    # index too, which prefix search (LIKE '王%') needs.
+    head_name = models.CharField(_("head of household"), max_length=50, blank=True, db_index=True)
     member_count = models.PositiveSmallIntegerField(_("members"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,7 +63,6 @@ class Household(HouseholdScoped, models.Model):
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
-        indexes = [models.Index(fields=["head_name"])]
 
     def __str__(self) -> str:
         return self.number
@@ -89,7 +90,7 @@ class HouseholdAssignment(models.Model):
 
 class Person(HouseholdScoped, models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("name"), max_length=50, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=c.Sex.choices)
     birth_date = models.DateField(_("date of birth"))
     # Encrypted (AES-GCM) with an HMAC blind index for exact look-up; the masked form is
@@ -151,7 +152,6 @@ class Person(HouseholdScoped, models.Model):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
-        indexes = [models.Index(fields=["name"])]
 
     def __str__(self) -> str:
         return self.name_masked
