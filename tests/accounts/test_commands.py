@@ -26,8 +26,16 @@ def test_create_command_refuses_a_weak_password(
     with pytest.raises(CommandError):
         call_command("accounts", "create", "x", "--role", "town_officer", "--region", "360823100")
     monkeypatch.setattr("getpass.getpass", lambda prompt: PASSWORD)
-    call_command("accounts", "create", "x", "--role", "town_officer", "--region", "360823100",
-                 stdout=StringIO())
+    call_command(
+        "accounts",
+        "create",
+        "x",
+        "--role",
+        "town_officer",
+        "--region",
+        "360823100",
+        stdout=StringIO(),
+    )
     assert User.objects.get(username="x").region_id == "360823100"
 
 

@@ -98,7 +98,8 @@ def test_logout_is_audited(client: Client, personas: Personas) -> None:
 
 def test_every_user_needs_a_real_region_and_role(regions: None) -> None:
     with pytest.raises(ValidationError):
-        user_create(username="nowhere", password=PASSWORD, role=Role.TOWN_OFFICER,
-                    region_code="999999")
+        user_create(
+            username="nowhere", password=PASSWORD, role=Role.TOWN_OFFICER, region_code="999999"
+        )
     with pytest.raises(ValidationError):
         user_create(username="noone", password=PASSWORD, role="mayor", region_code="360823")

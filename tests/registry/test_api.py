@@ -130,9 +130,7 @@ def test_session_post_without_csrf_token_is_refused(personas: Personas, family: 
     assert not AuditEvent.objects.filter(action="unmask").exists()
 
 
-def test_openapi_schema_is_served_to_signed_in_users(
-    client: Client, personas: Personas
-) -> None:
+def test_openapi_schema_is_served_to_signed_in_users(client: Client, personas: Personas) -> None:
     assert client.get(f"{API}/openapi.json").status_code == 302
     login(client, personas.town_officer)
     response = client.get(f"{API}/openapi.json")
