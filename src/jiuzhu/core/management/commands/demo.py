@@ -21,7 +21,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--households", type=int, default=3000)
+        parser.add_argument("--households", type=int, default=10000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--no-serve", action="store_true", help="set up only")
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         self.stdout.write("数据库已就绪 / database ready")
         regions_load_demo_county()
         logins = demo_accounts_ensure()
-        if not Household.objects.filter(region_id__startswith="360823").exists():
+        if not Household.objects.filter(region__code__startswith="360823").exists():
             out = Path(settings.VAR_DIR) / "demo" / f"synth-{options['seed']}"
             call_command(
                 "synth",
