@@ -1,0 +1,103 @@
+"""Benchmarks: `jiuzhu bench web` (later issues add `bench monitoring`, …).
+
+Prints one JSON object, so figures can go into docs/benchmarks.md as measured.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+
+from jiuzhu.accounts.models import User
+from jiuzhu.accounts.roles import Role
+from jiuzhu.registry.models import Household, Person
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    q = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(q[94] * 1000 if len(ordered) > 1 else ordered[0] * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
+class Command(BaseCommand):
+    help = "Measure pages in-process against the configured database; prints JSON."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="what", required=True)
+        web = sub.add_parser("web", help="household file, search and home page latency")
+        web.add_argument("--requests", type=int, default=200)
+        web.add_argument("--region", default="360823", help="the officer's region")
+        web.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self._web(options)
+
+    def _web(self, options: dict[str, Any]) -> None:
+        region = options["region"]
+        households = Household.objects.filter(region__code__startswith=region)
+        total = Household.objects.count()
+        if not households.exists():
+            raise CommandError(f"no households under {region}: run jiuzhu synth --load first")
+        # A county officer: the widest scope a page serves, hence the slowest filters.
+        user, _ = User.objects.get_or_create(
+            username="bench_officer",
+            defaults={"role": Role.COUNTY_ADMIN, "region_id": region, "is_active": True},
+        )
+        client = Client()
+        client.force_login(user)
+        rng = random.Random(options["seed"])
+        ids = households.order_by("id").values_list("id", flat=True)
+        first, last = ids[0], households.order_by("-id").values_list("id", flat=True)[0]
+        names = list(
+            Person.objects.filter(household__region__code__startswith=region).values_list(
+                "name", flat=True
+            )[:2000]
+        )
+        n = options["requests"]
+
+        def measure(url_for: Any) -> dict[str, float]:
+            samples = []
+            for _ in range(n):
+                url, params = url_for()
+                start = time.perf_counter()
+                response = client.get(url, params)
+                samples.append(time.perf_counter() - start)
+                if response.status_code not in (200, 404):
+                    raise CommandError(f"{url} answered {response.status_code}")
+            return _percentiles(samples)
+
+        def file_url() -> tuple[str, dict[str, str]]:
+            return f"/households/{rng.randint(first, last)}/", {}
+
+        def search_url() -> tuple[str, dict[str, str]]:
+            return "/households/", {"q": rng.choice(names)[:2]}
+
+        def api_url() -> tuple[str, dict[str, str]]:
+            return f"/api/v1/registry/households/{rng.randint(first, last)}", {}
+
+        measure(file_url)  # warm caches and connections once
+        result = {
+            "database": connection.vendor,
+            "households_total": total,
+            "households_in_scope": households.count(),
+            "household_file_page": measure(file_url),
+            "household_file_api": measure(api_url),
+            "search_by_name_prefix": measure(search_url),
+            "home_page": measure(lambda: ("/", {})),
+            "debug": settings.DEBUG,
+        }
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
