@@ -17,4 +17,4 @@ def test_household_file_renders_for_in_scope_assistant(
     body = response.content.decode()
     assert "王*国" in body
     assert "王建国" not in body
-    assert "3624**********0010" in body
+    assert "3624**********0018" in body

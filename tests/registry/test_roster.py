@@ -33,7 +33,7 @@ TEMPLATE_URL = "/households/roster/template.xlsx"
 
 def make_id(first17: str) -> str:
     """A synthetic ID number with a correct GB 11643 check digit."""
-    return first17 + ric.calc_check_digit(first17)
+    return first17 + ric.calc_check_digit(first17 + "0")
 
 
 # 峡江县: 362423 for people born before 2000, 360823 since.

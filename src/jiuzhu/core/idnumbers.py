@@ -31,7 +31,8 @@ def parse_id_number(value: str) -> IdNumberFacts:
         raise InvalidIdNumber("身份证号码应为18位")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidIdNumber("身份证号码格式错误")
-    if number[17] != ric.calc_check_digit(number[:17]):
+    # calc_check_digit takes the whole number and ignores its last character.
+    if number[17] != ric.calc_check_digit(number):
         raise InvalidIdNumber("身份证号码校验位错误")
     try:
         birth = ric.get_birth_date(number)

@@ -96,10 +96,12 @@ class Person(HouseholdScoped, models.Model):
     # Encrypted (AES-GCM) with an HMAC blind index for exact look-up; the masked form is
     # kept so that lists never decrypt anything.
     id_number_encrypted = models.TextField()
-    id_number_index = models.CharField(max_length=64, unique=True)
+    # Exact-match only: indexed in Meta, so PostgreSQL gets no pattern-ops copy (Django
+    # adds one for field-level unique/db_index), which would double the cost of loading.
+    id_number_index = models.CharField(max_length=64)
     id_number_masked = models.CharField(_("ID number"), max_length=18)
     phone_encrypted = models.TextField(blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField(_("phone"), max_length=16, blank=True)
     relationship = models.CharField(
         _("relationship to head"), max_length=16, choices=c.Relationship.choices
@@ -152,6 +154,10 @@ class Person(HouseholdScoped, models.Model):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_index"], name="person_unique_id_number")
+        ]
+        indexes = [models.Index(fields=["phone_index"], name="person_phone_index")]
 
     def __str__(self) -> str:
         return self.name_masked
