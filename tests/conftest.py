@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from jiuzhu.accounts.models import User
@@ -45,6 +46,12 @@ ID_CHILD = "360823201203080014"
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 at production strength costs ~0.3 s a user; personas create eleven.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # The cache outlives a test's database transaction; cached counts must not leak.
+    cache.clear()
 
 
 @pytest.fixture

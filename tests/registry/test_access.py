@@ -182,3 +182,37 @@ def test_unmasking_needs_post(client: Client, personas: Personas, family: Family
     login(client, personas.town_officer)
     response = client.get(f"/households/persons/{family.head.pk}/reveal/id_number/")
     assert response.status_code == 405
+
+
+def test_a_name_matching_too_many_households_is_cut_short_with_a_hint(
+    client: Client, personas: Personas, family: Family, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a second household with a 王 in village A, and a cap of one
+    from jiuzhu.registry import selectors
+    from jiuzhu.registry.services import household_create, person_create
+
+    other = household_create(actor=None, region_code=family.household.region_id)
+    person_create(
+        actor=None,
+        household=other,
+        name="王五",
+        id_number="360823201501010014",
+        relationship="head",
+    )
+    monkeypatch.setattr(selectors, "SEARCH_CAP", 1)
+    login(client, personas.town_officer)
+    # when
+    body = client.get("/households/", {"q": "王"}).content.decode()
+    # then
+    assert "请输入更完整的姓名" in body
+    assert body.count("/households/") - body.count('action="/households/"') >= 1
+
+
+def test_search_by_household_number_prefix(
+    client: Client, personas: Personas, family: Family
+) -> None:
+    login(client, personas.town_officer)
+    hit = client.get("/households/", {"q": family.household.number[:12]}).content.decode()
+    miss = client.get("/households/", {"q": "110101"}).content.decode()
+    assert family.household.number in hit
+    assert family.household.number not in miss

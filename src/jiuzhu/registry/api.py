@@ -138,7 +138,7 @@ def households(request: HttpRequest, params: Query[SearchParams]):  # type: igno
                 region_code=params.region,
                 category=params.category,
             ),
-        )
+        ).households
     except InvalidSearch as exc:
         raise HttpError(422, str(exc)) from exc
     return [_household_out(h) for h in qs]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Q, QuerySet, When
+from django.core.cache import cache
+from django.db.models import Case, Count, QuerySet, When
 
 from jiuzhu.accounts.scoping import get_scoped_or_404, scoped
 from jiuzhu.core.idnumbers import InvalidIdNumber
-from jiuzhu.registry.choices import Relationship
+from jiuzhu.registry.choices import Category, EnrolmentStatus, Relationship
 from jiuzhu.registry.models import (
     Asset,
     Enrolment,
@@ -38,21 +40,43 @@ class InvalidSearch(ValueError):
     pass
 
 
-def household_search(*, user: Any, query: HouseholdSearch) -> QuerySet[Household]:
+# A name prefix can match tens of thousands of people in a county ("王"); the list stops
+# here and asks for a fuller name rather than counting them all on every keystroke.
+SEARCH_CAP = 1000
+HOUSEHOLD_NUMBER = re.compile(r"^[0-9-]+$")
+
+
+@dataclass(frozen=True)
+class HouseholdSearchResult:
+    households: QuerySet[Household]
+    truncated: bool  # more than SEARCH_CAP households matched the name
+
+
+def household_search(*, user: Any, query: HouseholdSearch) -> HouseholdSearchResult:
     qs = households_visible_to(user).select_related("region")
+    truncated = False
     if query.id_number:
         try:
             index = id_number_index(query.id_number)
         except InvalidIdNumber as exc:
             raise InvalidSearch(str(exc)) from exc
-        qs = qs.filter(members__id_number_index=index)
-    if query.text:
-        text = query.text.strip()
-        qs = qs.filter(
-            Q(head_name__startswith=text)
-            | Q(number__startswith=text)
-            | Q(pk__in=Person.objects.filter(name__startswith=text).values("household_id"))
+        qs = qs.filter(pk__in=Person.objects.filter(id_number_index=index).values("household_id"))
+    text = query.text.strip()
+    if text and HOUSEHOLD_NUMBER.match(text):
+        qs = qs.filter(number__startswith=text)
+    elif text:
+        # Persons carry their region, so this walks the (name, region) index alone; the
+        # household ids are then few enough to fetch by primary key.
+        persons = scoped(user, Person.objects.filter(name__startswith=text))
+        if query.region_code:
+            persons = persons.filter(region__code__startswith=query.region_code)
+        ids = list(
+            dict.fromkeys(
+                persons.order_by("name").values_list("household_id", flat=True)[: SEARCH_CAP * 4]
+            )
         )
+        truncated = len(ids) > SEARCH_CAP
+        qs = qs.filter(pk__in=ids[:SEARCH_CAP])
     if query.region_code:
         qs = qs.filter(region__code__startswith=query.region_code)
     if query.category:
@@ -61,7 +85,7 @@ def household_search(*, user: Any, query: HouseholdSearch) -> QuerySet[Household
                 "household_id"
             )
         )
-    return qs.order_by("number")
+    return HouseholdSearchResult(households=qs.order_by("number"), truncated=truncated)
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,9 @@ def person_get_scoped(*, user: Any, person_id: int) -> Person:
     return get_scoped_or_404(user, Person.objects.select_related("household"), pk=person_id)
 
 
+OVERVIEW_SECONDS = 300
+
+
 @dataclass(frozen=True)
 class RegistryOverview:
     households: int
@@ -126,22 +153,25 @@ class RegistryOverview:
 
 
 def registry_overview(*, user: Any) -> RegistryOverview:
-    from django.db.models import Count
-
-    from jiuzhu.registry.choices import Category
-
-    households = households_visible_to(user)
+    """Counts for the home page, cached for a few minutes per user: over a county of
+    hundreds of thousands of households they take a second, and need not be live."""
+    key = f"registry_overview:{user.pk}:{user.region_id}"
+    cached: RegistryOverview | None = cache.get(key)
+    if cached is not None:
+        return cached
     labels = dict(Category.choices)
     rows = (
-        scoped(user, Enrolment.objects.filter(status="active"))
+        scoped(user, Enrolment.objects.filter(status=EnrolmentStatus.ACTIVE))
         .values("category")
         .annotate(n=Count("id"))
         .order_by("-n")
     )
-    return RegistryOverview(
-        households=households.count(),
-        persons=scoped(user, Person.objects.all()).count(),
+    overview = RegistryOverview(
+        households=households_visible_to(user).count(),
+        persons=scoped(user, Person.objects.filter(is_deceased=False)).count(),
         enrolments_by_category=[
             (r["category"], str(labels.get(r["category"], r["category"])), r["n"]) for r in rows
         ],
     )
+    cache.set(key, overview, OVERVIEW_SECONDS)
+    return overview

@@ -140,6 +140,7 @@ def person_create(
         raise TypeError(f"unknown person fields: {sorted(unknown)}")
     person = Person(
         household=household,
+        region_id=household.region_id,
         name=name.strip(),
         sex=facts.sex,
         birth_date=facts.birth_date,

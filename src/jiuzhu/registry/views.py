@@ -30,12 +30,13 @@ def search(request: HttpRequest) -> HttpResponse:
         region_code=request.GET.get("region", "").strip()[:12],
         category=request.GET.get("category", ""),
     )
-    error = ""
+    error, page, truncated = "", None, False
     try:
-        results = household_search(user=request.user, query=query)
-        page = Paginator(results, 25).get_page(request.GET.get("page"))
+        result = household_search(user=request.user, query=query)
+        page = Paginator(result.households, 25).get_page(request.GET.get("page"))
+        truncated = result.truncated
     except InvalidSearch as exc:
-        error, page = str(exc), None
+        error = str(exc)
     template = (
         "registry/_results.html"
         if request.headers.get("HX-Request") == "true"
@@ -48,6 +49,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "error": error,
+            "truncated": truncated,
             "categories": Category.choices,
             "active_nav": "registry",
         },

@@ -590,6 +590,7 @@ class _Loader:
                 {
                     "id": ids[start : start + size],
                     "household_id": hh_ids[keys],
+                    "region_id": pc.take(hh["region_code"], pa.array(hh_row[keys])),
                     "id_number_encrypted": _strings(cipher.encrypt_many(numbers, column=ID_COLUMN)),
                     "id_number_index": _strings(indexes[start : start + size]),
                     "id_number_masked": _strings([mask_id_number(n) for n in numbers]),
