@@ -149,6 +149,29 @@ class Person(HouseholdScoped, models.Model):
 
     scope_region_lookup = "region__code"
 
+    # What a worker may record or change about a member (services.person_create/update,
+    # the roster and the synth loader all take this list). Sex and birth date come from
+    # the ID number; the protected numbers have their own functions.
+    ATTRIBUTE_FIELDS = (
+        "name",
+        "relationship",
+        "hukou_type",
+        "hukou_address",
+        "marital_status",
+        "education",
+        "health",
+        "disability_type",
+        "disability_grade",
+        "labour_capacity",
+        "employment",
+        "can_eat",
+        "can_dress",
+        "can_transfer",
+        "can_use_toilet",
+        "can_walk_indoors",
+        "can_bathe",
+        "is_deceased",
+    )
     SELF_CARE_FIELDS = (
         "can_eat",
         "can_dress",

@@ -29,26 +29,7 @@ from jiuzhu.registry.protected import (
 )
 from jiuzhu.registry.timeline import timeline_add
 
-PERSON_EDITABLE_FIELDS = (
-    "name",
-    "relationship",
-    "hukou_type",
-    "hukou_address",
-    "marital_status",
-    "education",
-    "health",
-    "disability_type",
-    "disability_grade",
-    "labour_capacity",
-    "employment",
-    "can_eat",
-    "can_dress",
-    "can_transfer",
-    "can_use_toilet",
-    "can_walk_indoors",
-    "can_bathe",
-    "is_deceased",
-)
+PERSON_EDITABLE_FIELDS = Person.ATTRIBUTE_FIELDS
 
 
 def _require(actor: User | None, perm: Perm) -> None:

@@ -562,30 +562,9 @@ class _Loader:
                 phone_enc[i], phone_idx[i], phone_mask[i] = enc, idx, mask_phone(clear)
             keys = person_hh_keys[start : start + size]
             stamp = _constant_time(self.now, size)
-            data = {
-                name: part[name]
-                for name in (
-                    "name",
-                    "sex",
-                    "birth_date",
-                    "relationship",
-                    "hukou_type",
-                    "marital_status",
-                    "education",
-                    "health",
-                    "disability_type",
-                    "disability_grade",
-                    "labour_capacity",
-                    "employment",
-                    "can_eat",
-                    "can_dress",
-                    "can_transfer",
-                    "can_use_toilet",
-                    "can_walk_indoors",
-                    "can_bathe",
-                    "is_deceased",
-                )
-            }
+            # hukou_address is not in the Parquet: it is the household's address below.
+            columns = ("sex", "birth_date", *Person.ATTRIBUTE_FIELDS)
+            data = {name: part[name] for name in columns if name != "hukou_address"}
             data.update(
                 {
                     "id": ids[start : start + size],
