@@ -53,7 +53,7 @@ class Command(BaseCommand):
         if not households.exists():
             raise CommandError(f"no households under {region}: run jiuzhu synth --load first")
         # A county officer: the widest scope a page serves, hence the slowest filters.
-        user, _ = User.objects.get_or_create(
+        user, _ = User.objects.update_or_create(
             username="bench_officer",
             defaults={"role": Role.COUNTY_ADMIN, "region_id": region, "is_active": True},
         )
