@@ -80,3 +80,17 @@ def test_phone_normalisation() -> None:
     assert normalise_phone("0796-1234567") == "07961234567"
     with pytest.raises(ValueError, match="电话号码"):
         normalise_phone("12345")
+
+
+def test_digits_of_other_scripts_are_refused() -> None:
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in "19580312001")
+    with pytest.raises(InvalidIdNumber, match="格式"):
+        parse_id_number("362423" + arabic_indic + "8")
+
+
+def test_a_county_code_issued_after_the_birth_year_is_accepted() -> None:
+    # 360823 exists since 2000; a person born in 1958 whose hukou was registered late
+    # carries it legitimately.
+    body = "36082319580312001"
+    number = body + ric.calc_check_digit(body + "0")
+    assert parse_id_number(number).birth_date == datetime.date(1958, 3, 12)

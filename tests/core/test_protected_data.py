@@ -84,3 +84,9 @@ def test_a_tampered_ciphertext_does_not_open() -> None:
 def test_short_keys_are_refused() -> None:
     with pytest.raises(ValueError):
         FieldCipher.from_config("k1:AAAA", "B" * 43)
+
+
+def test_a_malformed_ciphertext_is_a_decryption_error() -> None:
+    cipher = FieldCipher.from_config("k1:" + "A" * 43, "B" * 43)
+    with pytest.raises(DecryptionError):
+        cipher.decrypt("k1$not*base64", column=ID_COLUMN)

@@ -136,3 +136,21 @@ def test_openapi_schema_is_served_to_signed_in_users(client: Client, personas: P
     response = client.get(f"{API}/openapi.json")
     assert response.status_code == 200
     assert "/api/v1/registry/households/{household_id}" in response.json()["paths"]
+
+
+def test_the_household_list_is_paginated_in_the_database(
+    client: Client, personas: Personas, family: Family
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, personas.county_admin)
+    with CaptureQueriesContext(connection) as queries:
+        data = client.get(f"{API}/registry/households", {"limit": 1}).json()
+    assert data["count"] == 1 and len(data["items"]) == 1
+    listing = [
+        q["sql"]
+        for q in queries
+        if 'FROM "registry_household"' in q["sql"] and "COUNT(" not in q["sql"]
+    ]
+    assert listing and all("LIMIT" in sql for sql in listing)

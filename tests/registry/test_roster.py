@@ -20,12 +20,22 @@ from jiuzhu.accounts.models import AuditAction, AuditEvent
 from jiuzhu.registry import choices as c
 from jiuzhu.registry.models import Enrolment, Household, Person, TimelineEvent
 from jiuzhu.registry.roster import (
+    MSG_REGISTERED_ELSEWHERE,
     TEMPLATE_HEADERS,
     RosterResult,
     roster_error_report_xlsx,
     roster_import,
 )
-from tests.conftest import ID_CHILD, ID_HEAD, VILLAGE_A, VILLAGE_B, Family, Personas, login
+from tests.conftest import (
+    ID_CHILD,
+    ID_HEAD,
+    ID_SPOUSE,
+    VILLAGE_A,
+    VILLAGE_B,
+    Family,
+    Personas,
+    login,
+)
 
 URL = "/households/roster/"
 TEMPLATE_URL = "/households/roster/template.xlsx"
@@ -461,7 +471,7 @@ def test_a_registered_head_outside_the_users_area_is_an_error(
     )
     # then
     assert errors_of(result) == [
-        (2, "身份证号码", "该户主已在系统中登记，所在家庭不在您的管辖范围内"),
+        (2, "身份证号码", MSG_REGISTERED_ELSEWHERE),
     ]
 
 
@@ -604,7 +614,10 @@ def test_dry_run_checks_and_counts_but_writes_nothing(personas: Personas) -> Non
         4,
     )
     assert table_counts() == before
-    assert import_audits() == []
+    # A check reveals whether numbers are registered, so it is audited like an import.
+    [audit] = import_audits()
+    assert audit.detail["status"] == "checked"
+    assert audit.actor == personas.town_officer
 
 
 def test_users_without_the_permission_cannot_import(personas: Personas) -> None:
@@ -893,4 +906,36 @@ def test_dry_run_on_a_registered_household_writes_nothing(personas: Personas) ->
     assert result.ok, errors_of(result)
     assert (result.persons_created, result.persons_skipped) == (1, 4)
     assert (result.enrolments_created, result.enrolments_skipped) == (1, 4)
+    assert table_counts() == before
+
+
+def test_a_registered_member_listed_as_head_does_not_take_over_the_household(
+    personas: Personas, family: Family
+) -> None:
+    # given: the family's spouse named as head of a "new" household with a new child
+    rows = [
+        {
+            "户编号": "9",
+            "村(社区)区划代码": VILLAGE_A,
+            "家庭住址": "示例一村3组12号",
+            "城乡类别": "农村",
+            "姓名": "李秀英",
+            "身份证号码": ID_SPOUSE,
+            "与户主关系": "户主",
+        },
+        {
+            "户编号": "9",
+            "姓名": "王小红",
+            "身份证号码": make_id("36082320180101002"),
+            "与户主关系": "子女",
+        },
+    ]
+    before = table_counts()
+    # when
+    result = roster_import(
+        actor=personas.town_officer, file_name="x.xlsx", content=xlsx_bytes(rows)
+    )
+    # then
+    assert not result.imported
+    assert any("不是户主" in e.message for e in result.errors)
     assert table_counts() == before

@@ -77,8 +77,8 @@ class FieldCipher:
         key_id, sep, body = token.partition("$")
         if not sep or key_id not in self.keys:
             raise DecryptionError("unknown key id")
-        raw = _b64decode(body)
         try:
+            raw = _b64decode(body)
             plain = AESGCM(self.keys[key_id]).decrypt(raw[:12], raw[12:], column.encode())
         except Exception as exc:  # cryptography raises InvalidTag; do not leak details
             raise DecryptionError("ciphertext does not open") from exc

@@ -5,13 +5,14 @@ import datetime
 from decimal import Decimal
 
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.core.http import request_user
+from jiuzhu.registry.models import Household
 from jiuzhu.registry.selectors import (
     HouseholdSearch,
     InvalidSearch,
@@ -25,13 +26,20 @@ router = Router(tags=["registry"])
 
 
 class HouseholdOut(Schema):
+    """Read straight from a Household (attributes and the resolvers below), so a
+    paginated queryset is sliced in the database before anything is built."""
+
     id: int
     number: str
-    region_code: str
+    region_code: str = Field(alias="region_id")
     region_name: str
     head_name_masked: str
     member_count: int
     area_type: str
+
+    @staticmethod
+    def resolve_region_name(household: Household) -> str:
+        return household.region.name
 
 
 class IllnessOut(Schema):
@@ -101,18 +109,6 @@ class RevealOut(Schema):
     value: str
 
 
-def _household_out(h) -> HouseholdOut:  # type: ignore[no-untyped-def]
-    return HouseholdOut(
-        id=h.pk,
-        number=h.number,
-        region_code=h.region_id,
-        region_name=h.region.name,
-        head_name_masked=h.head_name_masked,
-        member_count=h.member_count,
-        area_type=h.area_type,
-    )
-
-
 def _require_personal(request: HttpRequest) -> None:
     if not user_has_perm(request.user, Perm.VIEW_PERSONAL_DATA):
         raise Http404
@@ -141,7 +137,7 @@ def households(request: HttpRequest, params: Query[SearchParams]):  # type: igno
         ).households
     except InvalidSearch as exc:
         raise HttpError(422, str(exc)) from exc
-    return [_household_out(h) for h in qs]
+    return qs
 
 
 @router.get("/households/{household_id}", response=HouseholdFileOut)
@@ -154,7 +150,7 @@ def household_file(request: HttpRequest, household_id: int) -> HouseholdFileOut:
         via="api",
     )
     return HouseholdFileOut(
-        household=_household_out(file.household),
+        household=file.household,  # type: ignore[arg-type]  # validated from attributes
         members=[
             PersonOut(
                 id=p.pk,

@@ -903,18 +903,31 @@ class _Registered:
     household_id: int
     household_number: str
     region_code: str
+    relationship: str
+
+
+# Uniqueness of persons is national, so a writer necessarily learns that a number is taken;
+# outside their area they learn nothing more, and every attempt (checks too) is audited.
+MSG_REGISTERED_ELSEWHERE = (
+    "该身份证号码已在系统中登记（不在您的管辖范围内），请联系县级民政部门核实"
+)
 
 
 def _registered(indexes: Sequence[str]) -> dict[str, _Registered]:
     found: dict[str, _Registered] = {}
     for start in range(0, len(indexes), 500):
         chunk = indexes[start : start + 500]
-        for pk, index, household_id, number, region in Person.objects.filter(
+        for pk, index, household_id, number, region, relationship in Person.objects.filter(
             id_number_index__in=chunk
         ).values_list(
-            "pk", "id_number_index", "household_id", "household__number", "household__region_id"
+            "pk",
+            "id_number_index",
+            "household_id",
+            "household__number",
+            "household__region_id",
+            "relationship",
         ):
-            found[index] = _Registered(pk, household_id, number, region)
+            found[index] = _Registered(pk, household_id, number, region, relationship)
     return found
 
 
@@ -932,8 +945,15 @@ def _check_registered(
         target: _Registered | None = registered.get(head.index) if head and head.index else None
         if target is not None and head is not None:
             if actor is not None and not region_in_scope(actor, target.region_code):
+                errors.add(head.number, "id_number", MSG_REGISTERED_ELSEWHERE)
+                continue
+            if target.relationship != c.Relationship.HEAD:
+                # Otherwise the file's household would be grafted onto another head's.
                 errors.add(
-                    head.number, "id_number", "该户主已在系统中登记，所在家庭不在您的管辖范围内"
+                    head.number,
+                    "relationship",
+                    f"此人已登记为户号{target.household_number}的家庭成员，不是户主；"
+                    "更换户主请在家庭档案中办理",
                 )
                 continue
             if group.region_code and group.region_code != target.region_code:
@@ -953,7 +973,7 @@ def _check_registered(
             if actor is None or region_in_scope(actor, found.region_code):
                 message = f"该身份证号码已登记在其他家庭（户号{found.household_number}）"
             else:
-                message = "该身份证号码已登记在其他家庭（不在您的管辖范围内）"
+                message = MSG_REGISTERED_ELSEWHERE
             errors.add(row.number, "id_number", message)
 
 
@@ -1155,20 +1175,22 @@ def _person_attributes(row: _Row) -> dict[str, Any]:
 
 
 def _finish(actor: User | None, result: RosterResult, content: bytes) -> RosterResult:
-    """One audit row per import attempt (not for a dry run): file name and counts only."""
-    if not result.dry_run:
-        audit_record(
-            actor=actor,
-            action=AuditAction.IMPORT,
-            object_type="registry.roster",
-            region_code=(actor.region_id or "") if actor is not None else "",
-            detail={
-                "file_name": result.file_name[:200],
-                "sha256": hashlib.sha256(content).hexdigest(),
-                "status": "imported" if result.imported else "rejected",
-                **result.counts(),
-            },
-        )
+    """One audit row per attempt, checks included (a check tells whether ID numbers are
+    registered): file name, hash and counts only."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.IMPORT,
+        object_type="registry.roster",
+        region_code=(actor.region_id or "") if actor is not None else "",
+        detail={
+            "file_name": result.file_name[:200],
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "status": "checked"
+            if result.dry_run and not result.errors
+            else ("imported" if result.imported else "rejected"),
+            **result.counts(),
+        },
+    )
     return result
 
 

@@ -292,7 +292,7 @@ def enrolment_end(
         raise ValidationError(_("Give the reason for ending the enrolment."))
     if end_date < enrolment.start_date:
         raise ValidationError(_("The end date is before the start date."))
-    old_status = enrolment.status
+    old_status, old_end_date = enrolment.status, enrolment.end_date
     enrolment.end_date = end_date
     enrolment.end_reason = reason.strip()
     enrolment.status = c.EnrolmentStatus.ENDED
@@ -306,7 +306,7 @@ def enrolment_end(
         detail={
             "changes": {
                 "status": [old_status, enrolment.status],
-                "end_date": [None, str(end_date)],
+                "end_date": [_jsonable(old_end_date), str(end_date)],
             },
             "reason": reason,
         },

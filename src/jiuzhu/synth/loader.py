@@ -694,7 +694,8 @@ class _Loader:
         """One event a household (its file opened by the import), one a spell started,
         one a spell ended — the same kinds the registry services write."""
         n_hh = hh.num_rows
-        ended = enrolments.filter(pc.is_valid(enrolments["end_date"]))
+        # Active spells may carry a planned end date (临时救助); only ended ones get an event.
+        ended = enrolments.filter(pc.equal(enrolments["status"], "ended"))
         n_enr, n_end = enrolments.num_rows, ended.num_rows
         total = n_hh + n_enr + n_end
         ids = self._ids(TimelineEvent, total)
