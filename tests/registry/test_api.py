@@ -70,9 +70,27 @@ def test_bad_id_number_in_search_is_a_422_with_a_reason(
     client: Client, personas: Personas, family: Family
 ) -> None:
     login(client, personas.town_officer)
-    response = client.get(f"{API}/registry/households", {"id_number": "123"})
+    url = f"{API}/registry/households/search-by-id-number"
+    response = client.post(url, {"id_number": "123"}, content_type="application/json")
     assert response.status_code == 422
     assert "18位" in response.json()["detail"]
+
+
+def test_search_by_id_number_posts_the_number_and_is_audited(
+    client: Client, personas: Personas, family: Family
+) -> None:
+    # given
+    _, officer = api_token_create(user=personas.town_officer, name="t")
+    _, colleague = api_token_create(user=personas.colleague, name="c")
+    url = f"{API}/registry/households/search-by-id-number"
+    body = {"id_number": "362423196005050021"}
+    # when
+    mine = client.post(url, body, content_type="application/json", headers=bearer(officer))
+    theirs = client.post(url, body, content_type="application/json", headers=bearer(colleague))
+    # then
+    assert [h["number"] for h in mine.json()] == [family.household.number]
+    assert theirs.json() == []
+    assert AuditEvent.objects.filter(action="search", detail__via="api").count() == 2
 
 
 def test_token_authenticates_and_revocation_stops_it(

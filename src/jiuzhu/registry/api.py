@@ -20,7 +20,11 @@ from jiuzhu.registry.selectors import (
     household_search,
     person_get_scoped,
 )
-from jiuzhu.registry.services import household_file_viewed, person_reveal
+from jiuzhu.registry.services import (
+    household_file_viewed,
+    household_search_audited,
+    person_reveal,
+)
 
 router = Router(tags=["registry"])
 
@@ -116,9 +120,12 @@ def _require_personal(request: HttpRequest) -> None:
 
 class SearchParams(Schema):
     q: str = ""
-    id_number: str = ""
     region: str = ""
     category: str = ""
+
+
+class IdNumberSearch(Schema):
+    id_number: str
 
 
 @router.get("/households", response=list[HouseholdOut])
@@ -130,7 +137,6 @@ def households(request: HttpRequest, params: Query[SearchParams]):  # type: igno
             user=request.user,
             query=HouseholdSearch(
                 text=params.q,
-                id_number=params.id_number,
                 region_code=params.region,
                 category=params.category,
             ),
@@ -138,6 +144,21 @@ def households(request: HttpRequest, params: Query[SearchParams]):  # type: igno
     except InvalidSearch as exc:
         raise HttpError(422, str(exc)) from exc
     return qs
+
+
+@router.post("/households/search-by-id-number", response=list[HouseholdOut])
+def households_by_id_number(request: HttpRequest, body: IdNumberSearch):  # type: ignore[no-untyped-def]
+    """The ID number travels in the body, never in a URL; the search is audited."""
+    _require_personal(request)
+    query = HouseholdSearch(id_number=body.id_number.strip()[:20])
+    try:
+        found = list(household_search(user=request.user, query=query).households[:10])
+    except InvalidSearch as exc:
+        raise HttpError(422, str(exc)) from exc
+    household_search_audited(
+        actor=request_user(request), query=query, found=len(found), request=request, via="api"
+    )
+    return found
 
 
 @router.get("/households/{household_id}", response=HouseholdFileOut)

@@ -18,6 +18,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import region_in_scope, user_has_perm
 from jiuzhu.accounts.services import audit_record
 from jiuzhu.core.idnumbers import parse_id_number
+from jiuzhu.core.masking import mask_id_number
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry import choices as c
 from jiuzhu.registry.models import Enrolment, Household, Person
@@ -366,4 +367,19 @@ def household_file_viewed(
         object_id=household.pk,
         region_code=household.region_id,
         detail={"via": via},
+    )
+
+
+def household_search_audited(
+    *, actor: User, query: Any, found: int, request: HttpRequest | None = None, via: str = "web"
+) -> None:
+    """Searching by ID number tells whether a person is on the register: audited, with the
+    number masked."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.SEARCH,
+        request=request,
+        object_type="registry.household",
+        region_code=actor.region_id or "",
+        detail={"id_number": mask_id_number(query.id_number), "found": found, "via": via},
     )

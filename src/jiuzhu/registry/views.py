@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
@@ -17,19 +17,29 @@ from jiuzhu.registry.selectors import (
     household_search,
     person_get_scoped,
 )
-from jiuzhu.registry.services import household_file_viewed, person_reveal
+from jiuzhu.registry.services import (
+    household_file_viewed,
+    household_search_audited,
+    person_reveal,
+)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def search(request: HttpRequest) -> HttpResponse:
+    """GET searches by name, number, region and category. An ID number comes only by POST,
+    so that it never lands in a URL, the browser history or a proxy's access log; such
+    searches are audited."""
     if not user_has_perm(request.user, Perm.VIEW_PERSONAL_DATA):
         not_found(request)
-    query = HouseholdSearch(
-        text=request.GET.get("q", "").strip()[:50],
-        id_number=request.GET.get("id_number", "").strip()[:20],
-        region_code=request.GET.get("region", "").strip()[:12],
-        category=request.GET.get("category", ""),
-    )
+    if request.method == "POST":
+        query = HouseholdSearch(id_number=request.POST.get("id_number", "").strip()[:20])
+    else:
+        query = HouseholdSearch(
+            text=request.GET.get("q", "").strip()[:50],
+            region_code=request.GET.get("region", "").strip()[:12],
+            category=request.GET.get("category", ""),
+        )
     error, page, truncated = "", None, False
     try:
         result = household_search(user=request.user, query=query)
@@ -37,6 +47,13 @@ def search(request: HttpRequest) -> HttpResponse:
         truncated = result.truncated
     except InvalidSearch as exc:
         error = str(exc)
+    if query.id_number and not error:
+        household_search_audited(
+            actor=request_user(request),
+            query=query,
+            found=page.paginator.count if page else 0,
+            request=request,
+        )
     template = (
         "registry/_results.html"
         if request.headers.get("HX-Request") == "true"
