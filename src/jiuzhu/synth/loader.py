@@ -367,10 +367,35 @@ def population_load(
         lap("households")
         person_ids = writer.persons(persons, person_index, hh, hh_ids)
         lap("persons")
-        writer.illnesses(tables["illnesses"], person_ids)
-        writer.incomes(tables["incomes"], hh_ids, person_ids)
-        writer.assets(tables["assets"], hh_ids)
-        writer.expenditures(tables["expenditures"], hh_ids)
+        writer.children(
+            Illness,
+            "illnesses",
+            tables["illnesses"],
+            person_ids=person_ids,
+            columns=("icd10", "name", "is_serious", "diagnosed_on"),
+        )
+        writer.children(
+            Income,
+            "incomes",
+            tables["incomes"],
+            hh_ids=hh_ids,
+            person_ids=person_ids,
+            columns=("kind", "year", "annual_amount"),
+        )
+        writer.children(
+            Asset,
+            "assets",
+            tables["assets"],
+            hh_ids=hh_ids,
+            columns=("kind", "description", "value", "quantity"),
+        )
+        writer.children(
+            Expenditure,
+            "expenditures",
+            tables["expenditures"],
+            hh_ids=hh_ids,
+            columns=("kind", "year", "amount"),
+        )
         lap("economics")
         enrolments = writer.enrolments(tables["enrolments"], hh_ids, person_ids)
         lap("enrolments")
@@ -594,98 +619,67 @@ class _Loader:
         keep[inside] = id_by_key[keys[inside]] >= 0
         return table.filter(pa.array(keep))
 
-    def illnesses(self, table: pa.Table, person_ids: np.ndarray[Any, Any]) -> None:
-        table = self._kept(table, "person_key", person_ids)
-        ids = self._ids(Illness, table.num_rows)
+    def children(
+        self,
+        model: type[models.Model],
+        label: str,
+        table: pa.Table,
+        *,
+        columns: tuple[str, ...],
+        hh_ids: np.ndarray[Any, Any] | None = None,
+        person_ids: np.ndarray[Any, Any] | None = None,
+        constant: Callable[[int], dict[str, Any]] | None = None,
+    ) -> tuple[pa.Table, np.ndarray[Any, Any]]:
+        """Rows that hang off a household (or, without ``hh_ids``, off a person): keys
+        become database ids, ``columns`` are copied, ``constant`` adds per-chunk values.
+        Rows whose owner was skipped (already loaded) are dropped. Returns the rows
+        written and their ids."""
+        by_household = hh_ids is not None
+        owner_ids = hh_ids if hh_ids is not None else person_ids
+        if owner_ids is None:
+            raise TypeError("children() needs hh_ids or person_ids")
+        table = self._kept(table, "household_key" if by_household else "person_key", owner_ids)
+        ids = self._ids(model, table.num_rows)
 
         def build(start: int, size: int) -> dict[str, Any]:
             part = table.slice(start, size)
-            return {
-                "id": ids[start : start + size],
-                "person_id": _keys_to_ids(_np(part["person_key"]), person_ids),
-                "icd10": part["icd10"],
-                "name": part["name"],
-                "is_serious": part["is_serious"],
-                "diagnosed_on": part["diagnosed_on"],
-            }
+            data: dict[str, Any] = {"id": ids[start : start + size]}
+            if hh_ids is not None:
+                data["household_id"] = _keys_to_ids(_np(part["household_key"]), hh_ids)
+                if person_ids is not None:  # an optional member of that household
+                    data["person_id"] = _nullable_ids(part["person_key"], person_ids)
+            elif person_ids is not None:
+                data["person_id"] = _keys_to_ids(_np(part["person_key"]), person_ids)
+            data.update({name: part[name] for name in columns})
+            if constant is not None:
+                data.update(constant(size))
+            return data
 
-        self._write(Illness, "illnesses", table.num_rows, build)
-
-    def incomes(
-        self, table: pa.Table, hh_ids: np.ndarray[Any, Any], person_ids: np.ndarray[Any, Any]
-    ) -> None:
-        table = self._kept(table, "household_key", hh_ids)
-        ids = self._ids(Income, table.num_rows)
-
-        def build(start: int, size: int) -> dict[str, Any]:
-            part = table.slice(start, size)
-            return {
-                "id": ids[start : start + size],
-                "household_id": _keys_to_ids(_np(part["household_key"]), hh_ids),
-                "person_id": _nullable_ids(part["person_key"], person_ids),
-                "kind": part["kind"],
-                "year": part["year"],
-                "annual_amount": part["annual_amount"],
-            }
-
-        self._write(Income, "incomes", table.num_rows, build)
-
-    def assets(self, table: pa.Table, hh_ids: np.ndarray[Any, Any]) -> None:
-        table = self._kept(table, "household_key", hh_ids)
-        ids = self._ids(Asset, table.num_rows)
-
-        def build(start: int, size: int) -> dict[str, Any]:
-            part = table.slice(start, size)
-            return {
-                "id": ids[start : start + size],
-                "household_id": _keys_to_ids(_np(part["household_key"]), hh_ids),
-                "kind": part["kind"],
-                "description": part["description"],
-                "value": part["value"],
-                "quantity": part["quantity"],
-            }
-
-        self._write(Asset, "assets", table.num_rows, build)
-
-    def expenditures(self, table: pa.Table, hh_ids: np.ndarray[Any, Any]) -> None:
-        table = self._kept(table, "household_key", hh_ids)
-        ids = self._ids(Expenditure, table.num_rows)
-
-        def build(start: int, size: int) -> dict[str, Any]:
-            part = table.slice(start, size)
-            return {
-                "id": ids[start : start + size],
-                "household_id": _keys_to_ids(_np(part["household_key"]), hh_ids),
-                "kind": part["kind"],
-                "year": part["year"],
-                "amount": part["amount"],
-            }
-
-        self._write(Expenditure, "expenditures", table.num_rows, build)
+        self._write(model, label, table.num_rows, build)
+        return table, ids
 
     def enrolments(
         self, table: pa.Table, hh_ids: np.ndarray[Any, Any], person_ids: np.ndarray[Any, Any]
     ) -> pa.Table:
-        table = self._kept(table, "household_key", hh_ids)
-        ids = self._ids(Enrolment, table.num_rows)
-
-        def build(start: int, size: int) -> dict[str, Any]:
-            part = table.slice(start, size)
-            return {
-                "id": ids[start : start + size],
-                "household_id": _keys_to_ids(_np(part["household_key"]), hh_ids),
-                "person_id": _nullable_ids(part["person_key"], person_ids),
-                "category": part["category"],
-                "status": part["status"],
-                "start_date": part["start_date"],
-                "end_date": part["end_date"],
-                "monthly_amount": part["monthly_amount"],
-                "end_reason": part["end_reason"],
+        table, ids = self.children(
+            Enrolment,
+            "enrolments",
+            table,
+            hh_ids=hh_ids,
+            person_ids=person_ids,
+            columns=(
+                "category",
+                "status",
+                "start_date",
+                "end_date",
+                "monthly_amount",
+                "end_reason",
+            ),
+            constant=lambda size: {
                 "source": _strings([SOURCE] * size),
                 "created_at": _constant_time(self.now, size),
-            }
-
-        self._write(Enrolment, "enrolments", table.num_rows, build)
+            },
+        )
         return table.append_column("db_id", pa.array(ids)).append_column(
             "household_id", pa.array(_keys_to_ids(_np(table["household_key"]), hh_ids))
         )
