@@ -172,3 +172,30 @@ def test_the_household_list_is_paginated_in_the_database(
         if 'FROM "registry_household"' in q["sql"] and "COUNT(" not in q["sql"]
     ]
     assert listing and all("LIMIT" in sql for sql in listing)
+
+
+def test_the_file_carries_economics_and_illnesses(
+    client: Client, personas: Personas, family: Family
+) -> None:
+    from decimal import Decimal
+
+    from jiuzhu.registry.models import Asset, Illness, Income
+
+    # given
+    Illness.objects.create(person=family.head, icd10="I10", name="原发性高血压")
+    Income.objects.create(
+        household=family.household, kind="agriculture", year=2025, annual_amount=Decimal("9600")
+    )
+    Asset.objects.create(
+        household=family.household, kind="housing", description="砖混房", value=Decimal("60000")
+    )
+    login(client, personas.town_officer)
+    # when
+    data = client.get(f"{API}/registry/households/{family.household.pk}").json()
+    # then
+    head = next(m for m in data["members"] if m["relationship"] == "head")
+    assert head["illnesses"] == [{"icd10": "I10", "name": "原发性高血压", "is_serious": False}]
+    assert head["self_care"] == "able"
+    assert data["incomes"] == [{"kind": "agriculture", "year": 2025, "amount": "9600.00"}]
+    assert data["assets"] == [{"kind": "housing", "description": "砖混房", "amount": "60000.00"}]
+    assert data["monthly_income_per_capita"] == round(9600 / 12 / 3, 2)

@@ -83,9 +83,21 @@ class EnrolmentOut(Schema):
     end_reason: str
 
 
-class MoneyOut(Schema):
+class IncomeOut(Schema):
     kind: str
-    year: int | None = None
+    year: int
+    amount: Decimal = Field(alias="annual_amount")
+
+
+class AssetOut(Schema):
+    kind: str
+    description: str
+    amount: Decimal = Field(alias="value")
+
+
+class ExpenditureOut(Schema):
+    kind: str
+    year: int
     amount: Decimal
 
 
@@ -101,9 +113,9 @@ class HouseholdFileOut(Schema):
     household: HouseholdOut
     members: list[PersonOut]
     enrolments: list[EnrolmentOut]
-    incomes: list[MoneyOut]
-    assets: list[MoneyOut]
-    expenditures: list[MoneyOut]
+    incomes: list[IncomeOut]
+    assets: list[AssetOut]
+    expenditures: list[ExpenditureOut]
     monthly_income_per_capita: float
     timeline: list[TimelineOut]
 
@@ -170,63 +182,9 @@ def household_file(request: HttpRequest, household_id: int) -> HouseholdFileOut:
         request=request,
         via="api",
     )
-    return HouseholdFileOut(
-        household=file.household,  # type: ignore[arg-type]  # validated from attributes
-        members=[
-            PersonOut(
-                id=p.pk,
-                name_masked=p.name_masked,
-                sex=p.sex,
-                birth_date=p.birth_date,
-                id_number_masked=p.id_number_masked,
-                phone_masked=p.phone_masked,
-                relationship=p.relationship,
-                hukou_type=p.hukou_type,
-                education=p.education,
-                health=p.health,
-                disability_type=p.disability_type,
-                disability_grade=p.disability_grade,
-                labour_capacity=p.labour_capacity,
-                employment=p.employment,
-                self_care=p.self_care,
-                is_deceased=p.is_deceased,
-                illnesses=[
-                    IllnessOut(icd10=i.icd10, name=i.name, is_serious=i.is_serious)
-                    for i in p.illnesses.all()
-                ],
-            )
-            for p in file.members
-        ],
-        enrolments=[
-            EnrolmentOut(
-                id=e.pk,
-                category=e.category,
-                status=e.status,
-                person_id=e.person_id,
-                start_date=e.start_date,
-                end_date=e.end_date,
-                monthly_amount=e.monthly_amount,
-                end_reason=e.end_reason,
-            )
-            for e in file.enrolments
-        ],
-        incomes=[MoneyOut(kind=i.kind, year=i.year, amount=i.annual_amount) for i in file.incomes],
-        assets=[MoneyOut(kind=a.kind, amount=a.value) for a in file.assets],
-        expenditures=[
-            MoneyOut(kind=x.kind, year=x.year, amount=x.amount) for x in file.expenditures
-        ],
-        monthly_income_per_capita=file.monthly_income_per_capita,
-        timeline=[
-            TimelineOut(
-                occurred_at=t.occurred_at,
-                kind=t.kind,
-                source=t.source,
-                summary=t.summary,
-                detail=t.detail,
-            )
-            for t in file.timeline
-        ],
-    )
+    # Every schema reads its object's attributes (masked forms and properties included),
+    # so nothing personal can slip in that the schemas do not name.
+    return HouseholdFileOut.from_orm(file)
 
 
 @router.post("/persons/{person_id}/reveal/{field}", response=RevealOut)
