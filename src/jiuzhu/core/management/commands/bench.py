@@ -62,10 +62,11 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         ids = households.order_by("id").values_list("id", flat=True)
         first, last = ids[0], households.order_by("-id").values_list("id", flat=True)[0]
+        # A fixed sample (first 2 000 persons by id) so runs are comparable.
         names = list(
-            Person.objects.filter(household__region__code__startswith=region).values_list(
-                "name", flat=True
-            )[:2000]
+            Person.objects.filter(region__code__startswith=region)
+            .order_by("id")
+            .values_list("name", flat=True)[:2000]
         )
         n = options["requests"]
 
