@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "jiuzhu.regions",
     "jiuzhu.accounts",
     "jiuzhu.registry",
+    "jiuzhu.feeds",
     "jiuzhu.synth",
 ]
 

@@ -17,7 +17,6 @@ The columns, rules and guarantees are described in docs/roster.md.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
 import io
@@ -37,6 +36,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import region_in_scope, user_has_perm
 from jiuzhu.accounts.services import audit_record
 from jiuzhu.core.idnumbers import InvalidIdNumber, normalise_phone, parse_id_number
+from jiuzhu.core.tabular import UnreadableFile, read_csv_rows, read_excel_sheets
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry import choices as c
 from jiuzhu.registry.models import Enrolment, Household, Person
@@ -378,8 +378,8 @@ class RosterResult:
         }
 
 
-class RosterFileError(Exception):
-    """The file cannot be read at all (type, size, encoding, no header row)."""
+# The file cannot be read at all (type, size, encoding, no header row).
+RosterFileError = UnreadableFile
 
 
 # -- reading the file ---------------------------------------------------------------------
@@ -408,55 +408,12 @@ def _read_sheets(file_name: str, content: bytes) -> list[list[list[Any]]]:
             raise RosterFileError(
                 "文件内容是Excel格式，扩展名却是.csv，请改为.xlsx或.xls后重新上传。"
             )
-        return [_read_csv(content)]
+        return [read_csv_rows(content)]
     if not (is_zip or is_ole):
         raise RosterFileError(
             "文件不是有效的Excel文件（可能是改了扩展名的其他文件），请另存为.xlsx后重新上传。"
         )
-    return _read_excel(content)
-
-
-def _read_excel(content: bytes) -> list[list[list[Any]]]:
-    import python_calamine
-
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheets = []
-        for name in workbook.sheet_names:
-            sheet = workbook.get_sheet_by_name(name)
-            # No skipping of empty leading rows: row numbers must match what Excel shows.
-            rows = sheet.to_python(skip_empty_area=False)
-            sheets.append([list(r) for r in rows])
-    except python_calamine.PasswordError as exc:
-        raise RosterFileError("Excel文件设置了密码，请取消密码后重新上传。") from exc
-    except Exception as exc:  # calamine raises several kinds for damaged files
-        raise RosterFileError(
-            "无法读取Excel文件，文件可能已损坏，请用Excel打开后另存为.xlsx再上传。"
-        ) from exc
-    return sheets
-
-
-def _read_csv(content: bytes) -> list[list[Any]]:
-    text = None
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings: tuple[str, ...] = ("utf-16",)
-    else:
-        # UTF-8 (with or without BOM) first; Chinese Excel saves CSV in GBK, which
-        # GB18030 contains.
-        encodings = ("utf-8-sig", "gb18030")
-    for encoding in encodings:
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise RosterFileError(
-            "无法识别CSV文件的编码，请另存为“CSV UTF-8”或GBK编码的CSV后重新上传。"
-        )
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    return read_excel_sheets(content)
 
 
 def _cell_text(value: Any) -> str:
