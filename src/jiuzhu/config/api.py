@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from jiuzhu.accounts.api import router as accounts_router
 from jiuzhu.core.api_auth import API_AUTH
+from jiuzhu.feeds.api import router as feeds_router
 from jiuzhu.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -19,3 +20,4 @@ api = NinjaAPI(
 )
 api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)
+api.add_router("/feeds/", feeds_router)
