@@ -46,7 +46,6 @@ class FeedImportError(Exception):
 
 @dataclass(frozen=True)
 class ParsedFile:
-    header: list[str]  # column names of the feed, in file order (None for unknown)
     rows: list[tuple[int, dict[str, Any]]]  # (row number as the department sees it, cells)
 
 
@@ -88,7 +87,7 @@ def _parse(feed: Feed, file_name: str, content: bytes) -> ParsedFile:
         if all(c is None or str(c).strip() == "" for c in cells):
             continue
         rows.append((number, {h: v for h, v in zip(header, cells, strict=False) if h}))
-    return ParsedFile(header=header, rows=rows)
+    return ParsedFile(rows=rows)
 
 
 def _key_hash(feed: Feed, values: dict[str, Any]) -> str:
@@ -159,7 +158,7 @@ def feed_import(
     today = today or timezone.localdate()
     cipher = field_cipher()
     person_stored = storage.stored_name(feed.column(feed.person_column), feed)
-    accepted: list[tuple[int, dict[str, Any]]] = []
+    accepted: list[dict[str, Any]] = []
     quarantined: list[QuarantinedRow] = []
     seen: dict[str, int] = {}
     candidates: list[tuple[int, dict[str, Any], dict[str, Any], str]] = []
@@ -211,7 +210,7 @@ def feed_import(
                     values[column.name], column=ID_COLUMN
                 )
         stored["key_hash"] = key
-        accepted.append((number, stored))
+        accepted.append(stored)
     quarantined.sort(key=lambda q: q.row_number)
     with transaction.atomic():
         batch = _record(
@@ -229,9 +228,9 @@ def feed_import(
         for row in quarantined:
             row.batch = batch
         QuarantinedRow.objects.bulk_create(quarantined, batch_size=1000)
-        for _, stored in accepted:
+        for stored in accepted:
             stored["batch_id"] = batch.pk
-        files = storage.write_batch(feed, batch.pk, [s for _, s in accepted])
+        files = storage.write_batch(feed, batch.pk, accepted)
         transaction.on_commit(lambda: storage.publish(files))
     return batch
 

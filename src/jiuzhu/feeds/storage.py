@@ -103,20 +103,25 @@ def write_batch(
         by_period.setdefault(period_of(feed, row[event]), []).append(row)
     columns_by_stored = {stored_name(c, feed): c for c in feed.columns}
     written: list[tuple[Path, Path]] = []
-    for period, part in sorted(by_period.items()):
-        arrays = {}
-        for name in schema.names:
-            column = columns_by_stored.get(name)
-            values = [r.get(name) for r in part]
-            if column is not None:
-                values = [_cell(v, column) for v in values]
-            arrays[name] = pa.array(values, type=schema.field(name).type)
-        table = pa.table(arrays, schema=schema)
-        final = feed_directory(feed) / f"period={period}" / f"batch-{batch_id:08d}.parquet"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        temporary = final.with_suffix(".parquet.tmp")
-        pq.write_table(table, temporary, compression="zstd")
-        written.append((temporary, final))
+    try:
+        for period, part in sorted(by_period.items()):
+            arrays = {}
+            for name in schema.names:
+                column = columns_by_stored.get(name)
+                values = [r.get(name) for r in part]
+                if column is not None:
+                    values = [_cell(v, column) for v in values]
+                arrays[name] = pa.array(values, type=schema.field(name).type)
+            table = pa.table(arrays, schema=schema)
+            final = feed_directory(feed) / f"period={period}" / f"batch-{batch_id:08d}.parquet"
+            final.parent.mkdir(parents=True, exist_ok=True)
+            temporary = final.with_suffix(".parquet.tmp")
+            written.append((temporary, final))  # before writing: a failed write is discarded
+            pq.write_table(table, temporary, compression="zstd")
+    except BaseException:
+        # Nothing half-written stays behind when a write fails (disk full, bad value).
+        discard(written)
+        raise
     return written
 
 
