@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 Arr = npt.NDArray[Any]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 # A fixed reference date keeps the output independent of the day it is generated on
 # (ages, enrolment spells, the income year). Pass ``as_of`` to move it.
 REFERENCE_DATE = date(2026, 1, 1)
@@ -125,6 +125,7 @@ class Parameters:
     unsupported_child_rate: float = 0.012
     child_allowance: int = 1300  # 孤儿 / 事实无人抚养儿童 basic living allowance a month
     village_households: int = 450  # target size of a synthetic village
+    hidden_poverty_share: float = 0.012  # outside assistance, below 1.5 × the standard
 
 
 ProgressFn = Callable[[str], None]
@@ -1294,6 +1295,26 @@ def _incomes(
         amount[keep],
     )
     total = np.bincount(hh, weights=amount, minlength=n_hh)
+
+    # Outside assistance most households stay above the 低保边缘 line (1.5 × the
+    # standard): relatives, odd jobs and savings keep them there. Only a small share stays
+    # below it — the hidden poverty that monitoring exists to find.
+    outside = ~(aid.dibao | aid.tekun | aid.marginal)
+    low = np.flatnonzero(outside & (total / 12 / members < 1.5 * standard))
+    hidden = rng.permutation(low)[: round(params.hidden_poverty_share * n_hh)]
+    lifted = np.setdiff1d(low, hidden)
+    wanted = standard[lifted] * rng.uniform(1.55, 2.5, len(lifted)) * 12 * members[lifted]
+    lift = np.round(np.maximum(wanted - total[lifted], 1.0))
+    hh = np.concatenate([hh, lifted])
+    person = np.concatenate([person, np.full(len(lifted), no_person)])
+    kinds = np.concatenate([kinds, np.full(len(lifted), kind("support"))])
+    amount = np.concatenate([amount, lift])
+    # A lift joins any support the household already had: one row per kind and person.
+    key = (hh * (n_p + 1) + (person + 1)) * len(INCOME_KINDS) + kinds
+    key, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    amount = np.bincount(inverse, weights=amount)
+    hh, person, kinds = hh[first], person[first], kinds[first]
+    total = np.bincount(hh, weights=amount, minlength=n_hh)
     table = pa.table(
         {
             "household_key": pa.array(hh + 1),
@@ -1439,8 +1460,9 @@ def _expenditures(
     """Rigid expenditure: out-of-pocket medical costs by diagnosis, and schooling."""
     n_hh = pop.n_hh
     serious = illnesses["is_serious"].to_numpy()
+    # Out of pocket, after basic insurance, 大病保险 and 医疗救助 have paid their share.
     cost = np.where(
-        serious, _lognormal(rng, 30000, 0.8, len(serious)), _lognormal(rng, 1800, 0.6, len(serious))
+        serious, _lognormal(rng, 9000, 0.7, len(serious)), _lognormal(rng, 1200, 0.6, len(serious))
     )
     medical = np.bincount(pop.p_hh[ill_person], weights=cost, minlength=n_hh)
     # 刚性支出困难 households spend more on health than they earn, or close to it.

@@ -1,0 +1,146 @@
+"""The documented input tables every rule may read (docs/engine.md lists them).
+
+Two families:
+
+* the **registry snapshot** — households, persons, illnesses, incomes, expenditures,
+  assets and enrolments as of the run, written as one Parquet file a table (by
+  ``jiuzhu.monitoring.snapshot`` from the database, or by the benchmark from a synthetic
+  population);
+* the **feeds** — one table per feed of the catalogue, named by the feed id, holding the
+  feed's stored columns with ``person_id`` and ``household_id`` resolved through the blind
+  index (``person_index``) against the snapshot's persons. Records of persons the snapshot
+  does not know are left out (the importer quarantines them anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jiuzhu.feeds.schema import Feed, catalogue
+
+# Column → DuckDB type. Rules must only read these names.
+REGISTRY_TABLES: dict[str, dict[str, str]] = {
+    "households": {
+        "household_id": "BIGINT",
+        "region_code": "VARCHAR",  # 12-digit village code
+        "area_type": "VARCHAR",  # urban | rural
+        "member_count": "INTEGER",  # living members
+    },
+    "persons": {
+        "person_id": "BIGINT",
+        "household_id": "BIGINT",
+        "person_index": "VARCHAR",  # blind index of the ID number
+        "sex": "VARCHAR",  # M | F
+        "birth_date": "DATE",
+        "relationship": "VARCHAR",
+        "disability_type": "VARCHAR",  # '' when none
+        "disability_grade": "INTEGER",  # 1 (most severe) … 4, null when none
+        "labour_capacity": "VARCHAR",  # full | partial | none
+        "employment": "VARCHAR",
+        "is_deceased": "BOOLEAN",
+    },
+    "illnesses": {
+        "person_id": "BIGINT",
+        "household_id": "BIGINT",
+        "icd10": "VARCHAR",
+        "is_serious": "BOOLEAN",
+        "diagnosed_on": "DATE",
+    },
+    "incomes": {
+        "household_id": "BIGINT",
+        "person_id": "BIGINT",  # null for household income
+        "kind": "VARCHAR",
+        "year": "INTEGER",
+        "annual_amount": "DECIMAL(14,2)",
+    },
+    "expenditures": {
+        "household_id": "BIGINT",
+        "kind": "VARCHAR",  # medical | education
+        "year": "INTEGER",
+        "amount": "DECIMAL(14,2)",
+    },
+    "assets": {
+        "household_id": "BIGINT",
+        "kind": "VARCHAR",
+        "value": "DECIMAL(14,2)",
+    },
+    "enrolments": {
+        "household_id": "BIGINT",
+        "person_id": "BIGINT",  # null = the whole household
+        "category": "VARCHAR",
+        "status": "VARCHAR",  # active | suspended | ended
+        "start_date": "DATE",
+        "end_date": "DATE",
+    },
+}
+
+_FEED_TYPES = {
+    "string": "VARCHAR",
+    "enum": "VARCHAR",
+    "icd10": "VARCHAR",
+    "region_code": "VARCHAR",
+    "id_number": "VARCHAR",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "decimal": "DECIMAL(18,2)",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+}
+
+
+def feed_stored_columns(feed: Feed) -> dict[str, str]:
+    """The columns of a feed as stored in Parquet (see jiuzhu.feeds.storage)."""
+    columns = {"key_hash": "VARCHAR"}
+    for column in feed.columns:
+        if column.name == feed.person_column:
+            columns["person_index"] = "VARCHAR"
+        elif column.type == "id_number":
+            columns[f"{column.name}_index"] = "VARCHAR"
+        else:
+            columns[column.name] = _FEED_TYPES[column.type]
+    columns["batch_id"] = "BIGINT"
+    return columns
+
+
+def feed_input_columns(feed: Feed) -> dict[str, str]:
+    """The columns rules see for a feed: resolved person and household, then the rest."""
+    stored = feed_stored_columns(feed)
+    columns = {"person_id": "BIGINT", "household_id": "BIGINT"}
+    for name, kind in stored.items():
+        if name not in ("person_index", "key_hash", "batch_id"):
+            columns[name] = kind
+    return columns
+
+
+def input_tables(feeds: dict[str, Feed] | None = None) -> dict[str, dict[str, str]]:
+    """Every table a rule may read, with its columns."""
+    tables = dict(REGISTRY_TABLES)
+    for feed_id, feed in sorted((feeds or catalogue()).items()):
+        tables[feed_id] = feed_input_columns(feed)
+    return tables
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a run reads its inputs.
+
+    ``snapshot`` holds ``<table>.parquet`` for each registry table; ``feeds_root`` is the
+    feed store (``<feed>/v<version>/period=…/batch-*.parquet``). ``feed_files`` may name
+    explicit files per feed instead (the benchmark, tests).
+    """
+
+    snapshot: Path
+    feeds_root: Path | None = None
+    feed_files: dict[str, list[Path]] | None = None
+
+    def registry_file(self, table: str) -> Path:
+        return self.snapshot / f"{table}.parquet"
+
+    def files_of(self, feed: Feed) -> list[Path]:
+        if self.feed_files is not None:
+            return sorted(self.feed_files.get(feed.id, []))
+        if self.feeds_root is None:
+            return []
+        base = self.feeds_root / feed.id / f"v{feed.version}"
+        return sorted(base.glob("period=*/batch-*.parquet"))
