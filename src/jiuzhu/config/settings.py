@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "jiuzhu.accounts",
     "jiuzhu.registry",
     "jiuzhu.feeds",
+    "jiuzhu.monitoring",
     "jiuzhu.synth",
 ]
 
@@ -167,6 +168,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing root
 MEDIA_ROOT = VAR_DIR / "media"
+
+# A directory holding a rule pack (YAML + SQL); empty = the default pack shipped with jiuzhu.
+JIUZHU_RULE_PACK = env.str("JIUZHU_RULE_PACK", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -113,6 +113,8 @@ ranked AS (
 lined AS (
     SELECT
         r.*,
+        -- two decimals for the explanation, formatted the same way on every engine
+        CAST(ROUND(r.score * 100) AS BIGINT) AS score_cents,
         CASE
             WHEN r.score_rank <= CEIL(:low_income_line * r.ranked_households) THEN 'yellow'
             WHEN r.score_rank <= CEIL(:difficulty_line * r.ranked_households) THEN 'blue'
@@ -139,7 +141,8 @@ SELECT
         'medical_term', ROUND(l.medical_term, 3),
         'housing_term', ROUND(l.housing_term, 3)
     ) AS evidence,
-    '困难指数 ' || CAST(ROUND(l.score, 2) AS VARCHAR) || '，全县排名第 ' || CAST(l.score_rank AS VARCHAR)
+    '困难指数 ' || CAST(l.score_cents // 100 AS VARCHAR) || '.'
+    || LPAD(CAST(l.score_cents % 100 AS VARCHAR), 2, '0') || '，全县排名第 ' || CAST(l.score_rank AS VARCHAR)
     || ' 位，位于' || CASE WHEN l.level = 'yellow' THEN '低收入监测线（最困难3%）' ELSE '相对困难监测线（最困难10%）' END
     || '内，未纳入任何救助' AS explanation
 FROM lined AS l
