@@ -33,6 +33,7 @@ class Perm(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
     PUSH_FEEDS = "push_feeds"
+    MANAGE_RULES = "manage_rules"  # monitoring thresholds by region
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -45,6 +46,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.EXPORT,
             Perm.VIEW_AUDIT,
             Perm.MANAGE_USERS,
+            Perm.MANAGE_RULES,
         }
     ),
     Role.TOWN_OFFICER: frozenset(

@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("jiuzhu.accounts.urls")),
     path("households/", include("jiuzhu.registry.urls")),
+    path("warnings/", include("jiuzhu.monitoring.urls")),
     path("api/v1/", api.urls),
 ]

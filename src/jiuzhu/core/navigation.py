@@ -22,7 +22,6 @@ class NavItem:
 
 # Modules that later issues bring; kept visible so staff see where the platform goes.
 COMING_MODULES: list[tuple[str, Promise, Perm | None]] = [
-    ("monitoring", _("Warnings"), Perm.VIEW_PERSONAL_DATA),
     ("applications", _("Applications"), Perm.VIEW_PERSONAL_DATA),
     ("assessment", _("Assessments"), Perm.VIEW_PERSONAL_DATA),
     ("services", _("Services"), None),
@@ -38,6 +37,8 @@ def navigation_for(user: Any) -> list[NavItem]:
     items = [NavItem(_("Home"), reverse("home"), "home")]
     if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
         items.append(NavItem(_("Households"), reverse("registry:search"), "registry"))
+    if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
+        items.append(NavItem(_("Warnings"), reverse("monitoring:worklist"), "monitoring"))
     if user_has_perm(user, Perm.IMPORT_ROSTER):
         items.append(NavItem(_("Roster import"), reverse("registry:roster_import"), "roster"))
     for key, label, perm in COMING_MODULES:

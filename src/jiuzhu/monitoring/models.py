@@ -151,7 +151,7 @@ class Warning(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, blank=True)
 
-    scope_region_lookup = "region_id"
+    scope_region_lookup = "region__code"
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -273,7 +273,7 @@ class ReferralNeed(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
-    scope_region_lookup = "region_id"
+    scope_region_lookup = "region__code"
 
     def __str__(self) -> str:
         return self.summary

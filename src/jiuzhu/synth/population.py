@@ -1300,9 +1300,9 @@ def _incomes(
     # standard): relatives, odd jobs and savings keep them there. Only a small share stays
     # below it — the hidden poverty that monitoring exists to find.
     outside = ~(aid.dibao | aid.tekun | aid.marginal)
-    low = np.flatnonzero(outside & (total / 12 / members < 1.5 * standard))
-    hidden = rng.permutation(low)[: round(params.hidden_poverty_share * n_hh)]
-    lifted = np.setdiff1d(low, hidden)
+    below_line = np.flatnonzero(outside & (total / 12 / members < 1.5 * standard))
+    hidden = rng.permutation(below_line)[: round(params.hidden_poverty_share * n_hh)]
+    lifted = np.setdiff1d(below_line, hidden)
     wanted = standard[lifted] * rng.uniform(1.55, 2.5, len(lifted)) * 12 * members[lifted]
     lift = np.round(np.maximum(wanted - total[lifted], 1.0))
     hh = np.concatenate([hh, lifted])
@@ -1311,8 +1311,8 @@ def _incomes(
     amount = np.concatenate([amount, lift])
     # A lift joins any support the household already had: one row per kind and person.
     key = (hh * (n_p + 1) + (person + 1)) * len(INCOME_KINDS) + kinds
-    key, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    amount = np.bincount(inverse, weights=amount)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    amount = np.bincount(inverse, weights=amount).astype(np.float64)
     hh, person, kinds = hh[first], person[first], kinds[first]
     total = np.bincount(hh, weights=amount, minlength=n_hh)
     table = pa.table(
