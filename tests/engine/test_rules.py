@@ -101,7 +101,7 @@ def test_the_default_pack_has_every_rule_the_issue_names() -> None:
         assert rule.why and rule.finds and rule.finds_zh and rule.version >= 1
         assert set(rule.deadline_hours) == set(rule.levels)
         # every SQL file starts with a header that says what it finds
-        assert rule.sql.lstrip().startswith(f"-- ") and rule.id in rule.sql.splitlines()[0]
+        assert rule.sql.lstrip().startswith("-- ") and rule.id in rule.sql.splitlines()[0]
 
 
 def test_default_deadlines_follow_the_levels() -> None:

@@ -154,11 +154,13 @@ def feed_select(feed: Feed, source: str) -> str:
 
 
 def _json_text(value: Any) -> str:
+    """Evidence as canonical JSON. Null members are dropped: Spark's to_json leaves them
+    out, DuckDB's json_object keeps them, and "no value" reads the same either way."""
     if value is None:
         return "{}"
-    if isinstance(value, str):
-        return json.dumps(json.loads(value), ensure_ascii=False, sort_keys=True)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    data = json.loads(value) if isinstance(value, str) else dict(value)
+    kept = {k: v for k, v in data.items() if v is not None}
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def finish(rule: Rule, table: pa.Table) -> pa.Table:
