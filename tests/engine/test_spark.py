@@ -30,6 +30,17 @@ AS_OF = datetime.date(2026, 1, 1)
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _stop_spark() -> Any:
+    # Stop the JVM before pytest closes its streams: py4j logs on shutdown otherwise.
+    yield
+    from jiuzhu.engine import spark
+
+    if spark._SESSION is not None:
+        spark._SESSION.stop()
+        spark._SESSION = None
+
+
 def _index(ids: Any) -> list[str]:
     return [hashlib.sha256(i.encode()).hexdigest() for i in ids]
 

@@ -1,8 +1,10 @@
-"""``jiuzhu synth --households N --seed S --out DIR [--region CODE] [--load]``.
+"""``jiuzhu synth --households N --seed S --out DIR [--region CODE] [--load] [--no-feeds]``.
 
-Generates a synthetic population as Parquet in ``DIR/population/`` and, with ``--load``,
-bulk-loads it into the database. Progress shows as bars on a terminal and as plain lines
-otherwise; the last lines are a summary with counts and seconds per stage.
+Generates a synthetic population as Parquet in ``DIR/population/``, then the department
+feeds of the year before ``--as-of`` in ``DIR/feeds/`` with their planted ground truth in
+``DIR/truth/`` (unless ``--no-feeds``), and, with ``--load``, bulk-loads the population
+into the database. Progress shows as bars on a terminal and as plain lines otherwise; the
+last lines are a summary with counts and seconds per stage.
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.regions.services import regions_load_demo_county
+from jiuzhu.synth.feeds import (
+    DEFAULT_RECORDS_PER_HOUSEHOLD,
+    FEED_STAGES,
+    feeds_manifest,
+    generate_feeds,
+    write_feeds,
+)
 from jiuzhu.synth.loader import PopulationLoadError, population_load
 from jiuzhu.synth.population import (
     DEMO_COUNTY,
@@ -51,7 +61,7 @@ class _Progress:
             if self.tty:
                 from tqdm import tqdm
 
-                rows = stage != "generate"  # generation counts stages, loading rows
+                rows = stage not in ("generate", "feeds")  # generation counts stages
                 self.bar = tqdm(
                     total=total,
                     desc=stage,
@@ -114,8 +124,9 @@ def _demo_regions_present() -> bool:
 
 class Command(BaseCommand):
     help = (
-        "Generate a synthetic county population as Parquet (DIR/population/*.parquet); "
-        "--load also bulk-loads it into the database."
+        "Generate a synthetic county population as Parquet (DIR/population/*.parquet) and "
+        "department feeds with planted ground truth (DIR/feeds/, DIR/truth/); --load also "
+        "bulk-loads the population into the database."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -134,6 +145,17 @@ class Command(BaseCommand):
             help="reference date for ages, spells and the income year (default %(default)s)",
         )
         parser.add_argument("--load", action="store_true", help="load into the database")
+        parser.add_argument(
+            "--no-feeds",
+            action="store_true",
+            help="skip the department feeds and the truth file",
+        )
+        parser.add_argument(
+            "--records-per-household",
+            type=float,
+            default=DEFAULT_RECORDS_PER_HOUSEHOLD,
+            help="background feed records a household a year over all feeds (default %(default)s)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         households: int = options["households"]
@@ -152,6 +174,9 @@ class Command(BaseCommand):
             raise CommandError("--as-of must be a date, YYYY-MM-DD") from exc
         if as_of > datetime.date.today():
             raise CommandError("--as-of must not be in the future (birth dates would be)")
+        per_household: float = options["records_per_household"]
+        if not per_household >= 0:
+            raise CommandError("--records-per-household must not be negative")
 
         seconds: dict[str, float] = {}
         started = time.perf_counter()
@@ -207,6 +232,10 @@ class Command(BaseCommand):
         counts = {name: table.num_rows for name, table in tables.items()}
         self.stdout.write(f"written to {target}")
 
+        feed_counts: dict[str, int] = {}
+        if not options["no_feeds"]:
+            feed_counts = self._feeds(tables, seed, as_of, per_household, out, seconds)
+
         load_line = ""
         if options["load"]:
             clock = time.perf_counter()
@@ -236,6 +265,56 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write("summary / 汇总")
         self.stdout.write("  rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if feed_counts:
+            self.stdout.write(
+                "  feed rows: " + ", ".join(f"{k} {v}" for k, v in feed_counts.items())
+            )
         if load_line:
             self.stdout.write("  " + load_line)
         self.stdout.write("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+
+    def _feeds(
+        self,
+        tables: dict[str, pa.Table],
+        seed: int,
+        as_of: datetime.date,
+        per_household: float,
+        out: Path,
+        seconds: dict[str, float],
+    ) -> dict[str, int]:
+        """Department feeds and truth from the population just made; returns the counts."""
+        clock = time.perf_counter()
+        stage_clock = [clock]
+        bar = _Progress(self.stdout)
+
+        def feeds_step(name: str) -> None:
+            now = time.perf_counter()
+            if bar.tty:
+                bar("feeds", FEED_STAGES.index(name) + 1, len(FEED_STAGES))
+            else:
+                self.stdout.write(f"  feeds: {name} ({now - stage_clock[0]:.1f} s)")
+            stage_clock[0] = now
+
+        try:
+            feeds, truth = generate_feeds(
+                tables,
+                seed=seed,
+                as_of=as_of,
+                records_per_household=per_household,
+                progress=feeds_step,
+            )
+        finally:
+            bar.close()
+        seconds["feeds"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        write_feeds(
+            feeds,
+            truth,
+            out,
+            feeds_manifest(seed=seed, as_of=as_of, records_per_household=per_household),
+        )
+        seconds["feeds write"] = time.perf_counter() - clock
+        self.stdout.write(f"feeds written to {out / 'feeds'}, truth to {out / 'truth'}")
+        counts = {feed_id: table.num_rows for feed_id, table in feeds.items()}
+        counts["truth"] = truth.num_rows
+        return counts
