@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+import json
 import os
 from argparse import ArgumentParser
 from pathlib import Path
@@ -8,8 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from jiuzhu.accounts.demo import demo_accounts_ensure
+from jiuzhu.feeds.services import feed_import
+from jiuzhu.monitoring.services import monitoring_run
 from jiuzhu.regions.services import regions_load_demo_county
 from jiuzhu.registry.models import Household
 
@@ -30,8 +35,9 @@ class Command(BaseCommand):
         self.stdout.write("数据库已就绪 / database ready")
         regions_load_demo_county()
         logins = demo_accounts_ensure()
+        out = Path(settings.VAR_DIR) / "demo" / f"synth-{options['seed']}"
         if not Household.objects.filter(region__code__startswith="360823").exists():
-            out = Path(settings.VAR_DIR) / "demo" / f"synth-{options['seed']}"
+            # As of today, so the feeds cover the last twelve months and warnings are fresh.
             call_command(
                 "synth",
                 households=options["households"],
@@ -39,8 +45,15 @@ class Command(BaseCommand):
                 out=str(out),
                 region="360823",
                 load=True,
+                as_of=timezone.localdate().isoformat(),
                 stdout=self.stdout,
             )
+        self._import_feeds(out / "feeds")
+        record = monitoring_run(trigger="demo", as_of=self._as_of(out))
+        self.stdout.write(
+            f"动态监测已运行 / monitoring ran: {sum(record.candidate_counts.values())} "
+            f"candidates, {record.new_warnings} new warnings"
+        )
         port = os.environ.get("PORT", "8000")
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write("")
@@ -55,3 +68,28 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         call_command("serve", port=int(port))
+
+    def _import_feeds(self, directory: Path) -> None:
+        """The synthetic department files go through the real importer (quarantine,
+        history); files already imported answer "duplicate" and change nothing."""
+        if not directory.is_dir():
+            return
+        for path in sorted(directory.glob("*.parquet")):
+            batch = feed_import(
+                feed_id=path.stem,
+                file_name=path.name,
+                content=path.read_bytes(),
+                actor=None,
+                today=self._as_of(directory.parent),
+            )
+            self.stdout.write(
+                f"  {path.stem}: {batch.status}, {batch.rows_accepted} accepted, "
+                f"{batch.rows_quarantined} quarantined"
+            )
+
+    @staticmethod
+    def _as_of(out: Path) -> datetime.date:
+        manifest = out / "feeds" / "manifest.json"
+        if manifest.exists():
+            return datetime.date.fromisoformat(json.loads(manifest.read_text())["as_of"])
+        return timezone.localdate()
