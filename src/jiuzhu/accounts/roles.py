@@ -34,6 +34,7 @@ class Perm(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     PUSH_FEEDS = "push_feeds"
     MANAGE_RULES = "manage_rules"  # monitoring thresholds by region
+    VIEW_FEEDS = "view_feeds"  # feed import history and quarantine
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -47,6 +48,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_AUDIT,
             Perm.MANAGE_USERS,
             Perm.MANAGE_RULES,
+            Perm.VIEW_FEEDS,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -57,7 +59,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.CASEWORKER: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.UNMASK}),
     # Discipline inspection and audit read everything in their area and the audit log,
     # but change nothing.
-    Role.SUPERVISOR: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT}),
+    Role.SUPERVISOR: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT, Perm.VIEW_FEEDS}),
     # Providers, volunteers and donors see no personal data here; later modules grant
     # them narrow views of what they were assigned or claimed.
     Role.PROVIDER_STAFF: frozenset(),

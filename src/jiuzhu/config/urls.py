@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("jiuzhu.accounts.urls")),
     path("households/", include("jiuzhu.registry.urls")),
     path("warnings/", include("jiuzhu.monitoring.urls")),
+    path("feeds/", include("jiuzhu.feeds.urls")),
     path("api/v1/", api.urls),
 ]

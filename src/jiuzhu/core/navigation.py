@@ -41,6 +41,8 @@ def navigation_for(user: Any) -> list[NavItem]:
         items.append(NavItem(_("Warnings"), reverse("monitoring:worklist"), "monitoring"))
     if user_has_perm(user, Perm.IMPORT_ROSTER):
         items.append(NavItem(_("Roster import"), reverse("registry:roster_import"), "roster"))
+    if user_has_perm(user, Perm.VIEW_FEEDS) or user_has_perm(user, Perm.PUSH_FEEDS):
+        items.append(NavItem(_("Feed imports"), reverse("feeds:batches"), "feeds"))
     for key, label, perm in COMING_MODULES:
         if perm is None or user_has_perm(user, perm):
             items.append(NavItem(label, None, key))
