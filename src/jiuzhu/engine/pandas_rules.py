@@ -588,6 +588,8 @@ def working_age_death(inputs: Inputs, p: Params, as_of: datetime.date) -> _Out:
     persons = inputs.persons
     births = persons[["person_id", "birth_date"]]
     x = d[["household_id", "person_id", "died_on"]].merge(births, on="person_id", how="inner")
+    # the earliest record of a person's death is the event (two departments may report it)
+    x = x.sort_values(["person_id", "died_on"], kind="stable").drop_duplicates("person_id")
     if x.empty:
         return _empty()
     died, birth = x["died_on"].to_numpy(), x["birth_date"].to_numpy()
@@ -733,7 +735,11 @@ def unemployment_dependants(inputs: Inputs, p: Params, as_of: datetime.date) -> 
         _per_household(hh, _dependant_age(birth, as_of), households), households
     )
     rows = r["rows"].to_numpy()
-    r["dependants"] = rows * dependants_hh.reindex(r["household_id"]).to_numpy()
+    # the registrant is not their own dependant
+    is_dependant = pd.Series(_dependant_age(birth, as_of), index=members["person_id"].to_numpy())
+    is_dependant = is_dependant[~is_dependant.index.duplicated()]
+    own = is_dependant.reindex(r["person_id"], fill_value=False).to_numpy(dtype=bool)
+    r["dependants"] = rows * (dependants_hh.reindex(r["household_id"]).to_numpy() - own)
     r["working_age"] = rows * _other_workers(inputs, r, as_of)
     r = r[(r["dependants"] >= p["min_dependants"]).to_numpy()]
     r = _in_households(r, inputs)

@@ -1,6 +1,6 @@
 /* 失业且有被抚养人 (unemployment_dependants) */
 /* Finds unemployment registrations in the window that were not ended afterwards, in */
-/* households with at least :min_dependants members under 18 or aged 60 and over. */
+/* households with at least :min_dependants other members under 18 or aged 60 and over. */
 WITH open_registrations AS (
   SELECT
     u.household_id,
@@ -28,8 +28,11 @@ WITH open_registrations AS (
     r.registered_on,
     SUM(
       CASE
-        WHEN o.birth_date > CAST('2026-01-01' AS DATE) - INTERVAL '18' YEAR
-        OR o.birth_date <= CAST('2026-01-01' AS DATE) - INTERVAL '60' YEAR
+        WHEN o.person_id <> r.person_id
+        AND (
+          o.birth_date > CAST('2026-01-01' AS DATE) - INTERVAL '18' YEAR
+          OR o.birth_date <= CAST('2026-01-01' AS DATE) - INTERVAL '60' YEAR
+        )
         THEN 1
         ELSE 0
       END

@@ -4,20 +4,30 @@
 /* or aged 60 and over on :as_of. */
 WITH deaths AS (
   SELECT
-    d.household_id,
-    d.person_id,
-    d.died_on,
-    YEAR(d.died_on) - YEAR(p.birth_date) - CASE
-      WHEN MONTH(d.died_on) * 100 + DAY(d.died_on) < MONTH(p.birth_date) * 100 + DAY(p.birth_date)
-      THEN 1
-      ELSE 0
-    END AS age
-  FROM death AS d
-  JOIN persons AS p
-    ON p.person_id = d.person_id
+    household_id,
+    person_id,
+    died_on,
+    age
+  FROM (
+    SELECT
+      d.household_id,
+      d.person_id,
+      d.died_on,
+      YEAR(d.died_on) - YEAR(p.birth_date) - CASE
+        WHEN MONTH(d.died_on) * 100 + DAY(d.died_on) < MONTH(p.birth_date) * 100 + DAY(p.birth_date)
+        THEN 1
+        ELSE 0
+      END AS age,
+      ROW_NUMBER() OVER (PARTITION BY d.person_id ORDER BY d.died_on NULLS LAST) AS _w
+    FROM death AS d
+    JOIN persons AS p
+      ON p.person_id = d.person_id
+    WHERE
+      d.died_on >= CAST('2026-01-01' AS DATE) - INTERVAL '365' DAY
+      AND d.died_on < CAST('2026-01-01' AS DATE)
+  ) AS _t
   WHERE
-    d.died_on >= CAST('2026-01-01' AS DATE) - INTERVAL '365' DAY
-    AND d.died_on < CAST('2026-01-01' AS DATE)
+    _w = 1
 ), others AS (
   SELECT
     x.person_id AS deceased_id,

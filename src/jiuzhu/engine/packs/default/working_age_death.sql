@@ -16,6 +16,8 @@ WITH deaths AS (
     FROM death AS d
     JOIN persons AS p ON p.person_id = d.person_id
     WHERE d.died_on >= :as_of - :window_days AND d.died_on < :as_of
+    -- two departments may report one death: the earliest record is the event
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY d.person_id ORDER BY d.died_on) = 1
 ),
 others AS (
     SELECT
