@@ -5,6 +5,8 @@ functions). What it leaves as DuckDB-only is rewritten here on the syntax tree:
 
 * ``json_object(k, v, …)`` (the evidence column) becomes ``to_json(named_struct(k, v, …))``
   on Spark and ``json_build_object(k, v, …)::text`` on PostgreSQL.
+* ``ROUND(x, n)`` rounds ``x`` as NUMERIC on PostgreSQL, which has no ROUND for a double
+  with decimals.
 
 The SQL that Spark receives for the default pack is snapshot-tested
 (tests/engine/snapshots/), so a change in sqlglot or in a rule shows up in review.
@@ -44,7 +46,16 @@ def rewrite_for(tree: exp.Expression, dialect: str) -> exp.Expression:
             return exp.cast(built, exp.DataType.build("text"))
         return node
 
-    return tree.copy().transform(replace)
+    def numeric_round(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Round) and node.args.get("decimals"):
+            numeric = exp.cast(node.this.copy(), exp.DataType.build("numeric"))
+            return exp.Round(this=numeric, decimals=node.args["decimals"].copy())
+        return node
+
+    rewritten = tree.copy()
+    if dialect == "postgres":
+        rewritten = rewritten.transform(numeric_round)
+    return rewritten.transform(replace)
 
 
 def to_sql(tree: exp.Expression, dialect: str, *, pretty: bool = False) -> str:

@@ -47,12 +47,22 @@ WITH enrolled AS (
     b.action = 'registered' AND b.kind IN ('company', 'individual')
 ), hits AS (
   SELECT
-    *,
-    since
+    household_id,
+    person_id,
+    on_date,
+    asset,
+    asset_id,
+    detail,
+    enrolled_since
   FROM (
     SELECT
-      a.*,
-      e.since,
+      a.household_id,
+      a.person_id,
+      a.on_date,
+      a.asset,
+      a.asset_id,
+      a.detail,
+      e.since AS enrolled_since,
       ROW_NUMBER() OVER (
         PARTITION BY a.household_id, a.asset, a.asset_id
         ORDER BY a.on_date NULLS LAST, a.person_id NULLS LAST
@@ -87,7 +97,7 @@ SELECT
       'detail',
       a.detail,
       'enrolled_since',
-      CAST(a.since AS STRING)
+      CAST(a.enrolled_since AS STRING)
     )
   ) AS evidence,
   '在保家庭成员纳入救助后新增' || CASE a.asset WHEN 'vehicle' THEN '机动车' WHEN 'property' THEN '房产' ELSE '市场主体' END || '（' || a.detail || '），需复核' AS explanation

@@ -10,6 +10,7 @@ import random
 import statistics
 import time
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -42,9 +43,45 @@ class Command(BaseCommand):
         web.add_argument("--requests", type=int, default=200)
         web.add_argument("--region", default="360823", help="the officer's region")
         web.add_argument("--seed", type=int, default=1)
+        mon = sub.add_parser("monitoring", help="a full and an incremental monitoring pass")
+        mon.add_argument("--households", type=int, required=True)
+        mon.add_argument("--seed", type=int, default=1)
+        mon.add_argument("--dir", type=Path, default=None, help="data (default var/bench/…)")
+        mon.add_argument(
+            "--postgres",
+            default="postgres://postgres@127.0.0.1:5432/test",
+            help="server for the comparison ('' to skip; null in the output)",
+        )
+        mon.add_argument("--no-pandas", action="store_true")
+        mon.add_argument("--incremental-share", type=float, default=0.01)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] == "monitoring":
+            self._monitoring(options)
+            return
         self._web(options)
+
+    def _monitoring(self, options: dict[str, Any]) -> None:
+        from jiuzhu.core.crypto import field_cipher
+        from jiuzhu.monitoring.bench import bench_monitoring
+
+        households = int(options["households"])
+        if households < 100:
+            raise CommandError("--households must be at least 100")
+        directory = options["dir"] or (
+            Path(settings.VAR_DIR) / "bench" / f"monitoring-{households}-{options['seed']}"
+        )
+        result = bench_monitoring(
+            households=households,
+            seed=int(options["seed"]),
+            directory=directory,
+            index_key=field_cipher().index_key,
+            postgres_url=options["postgres"] or None,
+            with_pandas=not options["no_pandas"],
+            incremental_share=float(options["incremental_share"]),
+            log=lambda line: self.stderr.write(line),
+        )
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _web(self, options: dict[str, Any]) -> None:
         region = options["region"]

@@ -26,7 +26,8 @@ new_assets AS (
     WHERE b.action = 'registered' AND b.kind IN :business_kinds
 ),
 hits AS (
-    SELECT a.*, e.since
+    SELECT a.household_id, a.person_id, a.on_date, a.asset, a.asset_id, a.detail,
+           e.since AS enrolled_since
     FROM new_assets AS a
     JOIN enrolled AS e ON e.household_id = a.household_id
     JOIN households AS h ON h.household_id = a.household_id
@@ -48,7 +49,7 @@ SELECT
         'asset', a.asset,
         'asset_id', a.asset_id,
         'detail', a.detail,
-        'enrolled_since', CAST(a.since AS VARCHAR)
+        'enrolled_since', CAST(a.enrolled_since AS VARCHAR)
     ) AS evidence,
     '在保家庭成员纳入救助后新增'
     || CASE a.asset WHEN 'vehicle' THEN '机动车' WHEN 'property' THEN '房产' ELSE '市场主体' END
