@@ -34,6 +34,14 @@ Log = Callable[[str], None]
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process's own address space (VmHWM). ``ru_maxrss`` would not do:
+    Linux keeps it across exec, so a spawned child reports its parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
