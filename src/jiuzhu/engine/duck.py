@@ -13,7 +13,7 @@ from sqlglot import exp
 from jiuzhu.engine.dialects import to_sql
 from jiuzhu.engine.inputs import REGISTRY_TABLES, Sources, feed_stored_columns
 from jiuzhu.engine.rules import RuleError
-from jiuzhu.engine.runner import Plan, feed_select, registry_select
+from jiuzhu.engine.runner import Plan, empty_select, feed_select, registry_select
 
 
 def _quote(path: Path) -> str:
@@ -24,9 +24,21 @@ def parquet_source(files: Sequence[Path]) -> str:
     return "read_parquet([" + ", ".join(_quote(p) for p in files) + "], union_by_name = true)"
 
 
-def empty_source(columns: dict[str, str]) -> str:
-    cols = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns.items())
-    return f"(SELECT {cols} WHERE false)"
+def households_with_records(files: Sequence[Path], snapshot: Path) -> list[int]:
+    """Households whose persons appear in these feed files — the set an incremental run
+    reconsiders. Reads only the person column and joins it to the snapshot's persons."""
+    if not files:
+        return []
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT p.household_id FROM read_parquet(?, union_by_name = true) AS f "
+            "JOIN read_parquet(?) AS p ON p.person_index = f.person_index ORDER BY 1",
+            [sorted(str(f) for f in files), str(snapshot / "persons.parquet")],
+        ).fetchall()
+    finally:
+        con.close()
+    return [int(r[0]) for r in rows]
 
 
 class DuckRunner:
@@ -65,10 +77,10 @@ class DuckRunner:
         for table in REGISTRY_TABLES:
             if table not in plan.registry_tables:  # unused, but every name must exist
                 cols = REGISTRY_TABLES[table]
-                con.execute(f"CREATE TEMP TABLE {table} AS {empty_source(cols)}")
+                con.execute(f"CREATE TEMP TABLE {table} AS {empty_select(cols)}")
         for feed in plan.feeds:
             files = sources.files_of(feed)
-            source = parquet_source(files) if files else empty_source(feed_stored_columns(feed))
+            source = parquet_source(files) if files else empty_select(feed_stored_columns(feed))
             con.execute(f"CREATE TEMP TABLE {feed.id} AS {feed_select(feed, source)}")
         # From here on, no file can be read or written by a rule.
         con.execute("SET enable_external_access = false")

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from jiuzhu.feeds.schema import Feed, catalogue
 
 # Column → DuckDB type. Rules must only read these names.
@@ -74,6 +76,21 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "end_date": "DATE",
     },
 }
+
+_ARROW_TYPES = {
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "BOOLEAN": pa.bool_(),
+    "DECIMAL(14,2)": pa.decimal128(14, 2),
+}
+
+
+def registry_arrow_schema(table: str) -> pa.Schema:
+    """The Parquet schema of one registry snapshot table (every writer uses this)."""
+    return pa.schema([(n, _ARROW_TYPES[t]) for n, t in REGISTRY_TABLES[table].items()])
+
 
 _FEED_TYPES = {
     "string": "VARCHAR",

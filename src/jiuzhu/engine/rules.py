@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -427,14 +427,10 @@ def bound_values(
     return record
 
 
-def referenced_tables(rules: Iterable[Rule]) -> set[str]:
+def referenced_tables(trees: Iterable[exp.Expression]) -> set[str]:
+    """The input tables the given (parsed or bound) rules read; their own CTEs excluded."""
     names: set[str] = set()
-    for rule in rules:
-        tree = parse(rule.sql, rule.sql_path.name)
+    for tree in trees:
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
         names |= {t.name for t in tree.find_all(exp.Table)} - ctes
     return names
-
-
-def sorted_levels(levels: Sequence[str]) -> list[str]:
-    return sorted(levels, key=LEVELS.index)

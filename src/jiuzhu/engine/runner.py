@@ -110,7 +110,7 @@ def prepare(
     parameters = {
         rule.id: bound_values(rule, values.get(rule.id), overrides.get(rule.id)) for rule in rules
     }
-    used = referenced_tables(rules)
+    used = referenced_tables(trees.values())
     feeds = catalogue()
     # Feeds are resolved through persons, so persons is always needed when a feed is.
     registry = {t for t in used if t in REGISTRY_TABLES}
@@ -129,9 +129,15 @@ def prepare(
     )
 
 
-def _columns_sql(columns: Mapping[str, str], alias: str = "") -> str:
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(f"CAST({prefix}{name} AS {kind}) AS {name}" for name, kind in columns.items())
+def _columns_sql(columns: Mapping[str, str]) -> str:
+    return ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in columns.items())
+
+
+def empty_select(columns: Mapping[str, str]) -> str:
+    """A subquery with these columns and no rows (a feed nobody has sent yet). The FROM
+    clause is there for Spark, which wants one; DuckDB accepts it too."""
+    cols = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns.items())
+    return f"(SELECT {cols} FROM (SELECT 1 AS x) AS one WHERE 1 = 0)"  # noqa: S608
 
 
 def registry_select(table: str, source: str, scope_table: str | None = None) -> str:

@@ -16,8 +16,8 @@ from sqlglot import exp
 
 from jiuzhu.engine.dialects import to_sql
 from jiuzhu.engine.inputs import REGISTRY_TABLES, Sources, feed_stored_columns
-from jiuzhu.engine.rules import DIALECT, RuleError, parse
-from jiuzhu.engine.runner import Plan, feed_select, registry_select
+from jiuzhu.engine.rules import RuleError, parse
+from jiuzhu.engine.runner import Plan, empty_select, feed_select, registry_select
 
 _SESSION: Any = None
 
@@ -74,10 +74,6 @@ class SparkRunner:
         self.views.append(name)
         return name
 
-    def _empty(self, columns: dict[str, str]) -> str:
-        cols = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns.items())
-        return f"(SELECT {cols} FROM (SELECT 1 AS x) AS one WHERE 1 = 0)"  # noqa: S608
-
     def load(self, plan: Plan, sources: Sources, households: Sequence[int] | None) -> None:
         scope = None
         if households is not None:
@@ -95,13 +91,13 @@ class SparkRunner:
                 source = self._raw(f"_raw_{table}", [str(path)])
                 self._view(table, registry_select(table, source, scope), cache=True)
             else:
-                self._view(table, registry_select(table, self._empty(REGISTRY_TABLES[table])))
+                self._view(table, registry_select(table, empty_select(REGISTRY_TABLES[table])))
         for feed in plan.feeds:
             files = sources.files_of(feed)
             if files:
                 source = self._raw(f"_raw_{feed.id}", [str(p) for p in files])
             else:
-                source = self._empty(feed_stored_columns(feed))
+                source = empty_select(feed_stored_columns(feed))
             self._view(feed.id, feed_select(feed, source), cache=True)
 
     def query(self, tree: exp.Expression) -> pa.Table:
@@ -112,6 +108,3 @@ class SparkRunner:
         for name in reversed(self.views):
             self.spark.catalog.dropTempView(name)
         self.views.clear()
-
-
-__all__ = ["DIALECT", "SparkRunner", "session", "spark_available"]

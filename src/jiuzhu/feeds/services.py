@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import hmac
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,12 +89,6 @@ def _parse(feed: Feed, file_name: str, content: bytes) -> ParsedFile:
     return ParsedFile(rows=rows)
 
 
-def _key_hash(feed: Feed, values: dict[str, Any]) -> str:
-    # Keyed, because the natural key may contain an ID number.
-    message = "\x1f".join([feed.id, *(str(values[k]) for k in feed.natural_key)])
-    return hmac.new(field_cipher().index_key, message.encode(), hashlib.sha256).hexdigest()
-
-
 def _masked(feed: Feed, cells: dict[str, Any]) -> dict[str, str]:
     shown: dict[str, str] = {}
     for column in feed.columns:
@@ -157,6 +150,7 @@ def feed_import(
         raise
     today = today or timezone.localdate()
     cipher = field_cipher()
+    key_hash = storage.natural_key_hasher(cipher.index_key, feed)
     person_stored = storage.stored_name(feed.column(feed.person_column), feed)
     accepted: list[dict[str, Any]] = []
     quarantined: list[QuarantinedRow] = []
@@ -169,7 +163,7 @@ def feed_import(
                 QuarantinedRow(row_number=number, errors=errors, values=_masked(feed, cells))
             )
             continue
-        key = _key_hash(feed, values)
+        key = key_hash([str(values[k]) for k in feed.natural_key])
         if key in seen:
             quarantined.append(
                 QuarantinedRow(

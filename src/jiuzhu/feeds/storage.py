@@ -10,8 +10,10 @@ so a reader never sees half a file.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,32 @@ def _period_files(feed: Feed, periods: Iterable[str]) -> list[Path]:
     for period in sorted(set(periods)):
         files.extend(sorted((base / f"period={period}").glob("batch-*.parquet")))
     return files
+
+
+def batch_files_after(root: Path, since_batch: int) -> list[Path]:
+    """Stored files of every feed from batches with an id above ``since_batch``."""
+    from jiuzhu.feeds.schema import catalogue
+
+    files = []
+    for feed in catalogue().values():
+        for path in (root / feed.id / f"v{feed.version}").glob("period=*/batch-*.parquet"):
+            if int(path.stem.removeprefix("batch-")) > since_batch:
+                files.append(path)
+    return sorted(files)
+
+
+def natural_key_hasher(index_key: bytes, feed: Feed) -> Callable[[Sequence[str]], str]:
+    """The keyed hash of a record's natural key (its values as text, in key order) that
+    makes re-imports idempotent. Keyed, because a natural key may hold an ID number.
+    The importer and the bulk writer of synthetic data share it."""
+    base = hmac.new(index_key, feed.id.encode() + b"\x1f", hashlib.sha256)
+
+    def key_hash(values: Sequence[str]) -> str:
+        mac = base.copy()
+        mac.update("\x1f".join(values).encode())
+        return mac.hexdigest()
+
+    return key_hash
 
 
 def stored_key_hashes(feed: Feed, periods: Iterable[str]) -> set[str]:

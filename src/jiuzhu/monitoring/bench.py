@@ -23,11 +23,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jiuzhu.core.crypto import FieldCipher
 from jiuzhu.engine.dialects import to_sql
+from jiuzhu.engine.duck import households_with_records
 from jiuzhu.engine.inputs import REGISTRY_TABLES, Sources, feed_input_columns
 from jiuzhu.engine.rules import load_pack
 from jiuzhu.engine.runner import feed_select, prepare, registry_select, run
 from jiuzhu.feeds.schema import catalogue
+from jiuzhu.feeds.storage import batch_files_after
 
 AS_OF = datetime.date(2026, 1, 1)
 Log = Callable[[str], None]
@@ -58,10 +61,10 @@ def _child(target: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 
 def prepare_data(
-    directory: Path, *, households: int, seed: int, index_key: bytes, log: Log
+    directory: Path, *, households: int, seed: int, cipher: FieldCipher, log: Log
 ) -> dict[str, Any]:
-    """Population, feeds and truth (generated), then the engine's inputs (stored)."""
-    from jiuzhu.core.crypto import FieldCipher  # noqa: F401 - documents where the key is from
+    """Population, feeds and truth (generated), then the engine's inputs (stored) with the
+    deployment's own blind-index key, as the registry and the importer would write them."""
     from jiuzhu.registry.protected import ID_COLUMN
     from jiuzhu.synth.feeds import generate_feeds
     from jiuzhu.synth.population import generate_population
@@ -82,27 +85,16 @@ def prepare_data(
     log(f"generated in {seconds['generate']:.1f} s")
     pq.write_table(truth, directory / "truth.parquet")
     clock = time.perf_counter()
-    import hashlib
-    import hmac
-
-    base = hmac.new(index_key, ID_COLUMN.encode() + b"\x00", hashlib.sha256)
-
-    def index(values: Any) -> list[str]:
-        out = []
-        for value in values:
-            mac = base.copy()
-            mac.update(value.encode())
-            out.append(mac.hexdigest())
-        return out
-
-    person_index = person_indexes(population, index)
+    person_index = person_indexes(
+        population, lambda ids: cipher.blind_index_many(ids, column=ID_COLUMN)
+    )
     registry_snapshot(population, directory / "snapshot", person_index=person_index)
     store_feeds(
         feeds,
         directory / "feeds",
         population=population,
         person_index=person_index,
-        index_key=index_key,
+        index_key=cipher.index_key,
     )
     seconds["store"] = time.perf_counter() - clock
     log(f"stored in {seconds['store']:.1f} s")
@@ -263,14 +255,9 @@ def stage_incremental(directory: str) -> dict[str, Any]:
     """Touched households from the new batch files, then the incremental pass."""
     base = Path(directory)
     clock = time.perf_counter()
-    files = [str(p) for p in (base / "feeds").glob("*/v*/period=*/batch-00000002.parquet")]
-    con = duckdb.connect(config={"autoinstall_known_extensions": False})
-    rows = con.execute(
-        "SELECT DISTINCT p.household_id FROM read_parquet(?, union_by_name = true) AS f "
-        "JOIN read_parquet(?) AS p ON p.person_index = f.person_index",
-        [files, str(base / "snapshot" / "persons.parquet")],
-    ).fetchall()
-    touched = [int(r[0]) for r in rows]
+    touched = households_with_records(
+        batch_files_after(base / "feeds", since_batch=1), base / "snapshot"
+    )
     found = time.perf_counter() - clock
     result = stage_duckdb(directory, touched)
     return {
@@ -287,7 +274,7 @@ def bench_monitoring(
     households: int,
     seed: int,
     directory: Path,
-    index_key: bytes,
+    cipher: FieldCipher,
     postgres_url: str | None,
     with_pandas: bool = True,
     incremental_share: float = 0.01,
@@ -296,7 +283,7 @@ def bench_monitoring(
     """Every stage, and the one JSON object the architecture asks for."""
     from jiuzhu.synth.evaluate import evaluate
 
-    info = prepare_data(directory, households=households, seed=seed, index_key=index_key, log=log)
+    info = prepare_data(directory, households=households, seed=seed, cipher=cipher, log=log)
     remove_new_records(directory)
     where = str(directory)
     log("duckdb full pass")

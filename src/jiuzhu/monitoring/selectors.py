@@ -20,6 +20,15 @@ _URGENCY = Case(
 )
 
 
+# Open warnings by age: (name, newer than … days, older than … days)
+AGE_BANDS = (
+    ("under_1_day", 0, 1),
+    ("1_to_3_days", 1, 3),
+    ("3_to_7_days", 3, 7),
+    ("over_7_days", 7, None),
+)
+
+
 @dataclass(frozen=True)
 class WorklistFilter:
     status: str = "active"  # active | closed | all
@@ -83,18 +92,22 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> dict[str, A
         town = towns.setdefault(region_id[:9], {"red": 0, "yellow": 0, "blue": 0, "total": 0})
         town[level] += n
         town["total"] += n
-    ages = {
-        "under_1_day": active.filter(raised_at__gte=now - datetime.timedelta(days=1)).count(),
-        "1_to_3_days": active.filter(
-            raised_at__lt=now - datetime.timedelta(days=1),
-            raised_at__gte=now - datetime.timedelta(days=3),
-        ).count(),
-        "3_to_7_days": active.filter(
-            raised_at__lt=now - datetime.timedelta(days=3),
-            raised_at__gte=now - datetime.timedelta(days=7),
-        ).count(),
-        "over_7_days": active.filter(raised_at__lt=now - datetime.timedelta(days=7)).count(),
-    }
+
+    def raised_between(newest_days: int, oldest_days: int | None) -> Q:
+        condition = Q()
+        if newest_days:
+            condition &= Q(raised_at__lt=now - datetime.timedelta(days=newest_days))
+        if oldest_days is not None:
+            condition &= Q(raised_at__gte=now - datetime.timedelta(days=oldest_days))
+        return condition
+
+    # One query for all four bands.
+    ages = active.aggregate(
+        **{
+            name: Count("id", filter=raised_between(newest, oldest))
+            for name, newest, oldest in AGE_BANDS
+        }
+    )
     outcomes = dict(
         qs.filter(status=Warning.Status.CLOSED)
         .values_list("outcome")

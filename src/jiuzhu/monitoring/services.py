@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -24,12 +23,12 @@ from django.utils.translation import gettext as _
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Role
 from jiuzhu.accounts.services import audit_record
+from jiuzhu.engine.duck import households_with_records
 from jiuzhu.engine.inputs import Sources
 from jiuzhu.engine.rules import RuleError, RulePack, coerce_parameter, load_pack
 from jiuzhu.engine.runner import run as engine_run
 from jiuzhu.feeds.models import BatchStatus, FeedBatch
-from jiuzhu.feeds.schema import catalogue
-from jiuzhu.feeds.storage import feeds_root
+from jiuzhu.feeds.storage import batch_files_after, feeds_root
 from jiuzhu.monitoring.models import (
     ContactAttempt,
     MonitoringRun,
@@ -186,33 +185,6 @@ def feed_watermark() -> int:
     return FeedBatch.objects.filter(status=BatchStatus.IMPORTED).aggregate(m=Max("id"))["m"] or 0
 
 
-def touched_households(snapshot: Path, since_batch: int) -> list[int]:
-    """Households with feed records from batches after ``since_batch`` (the incremental set).
-
-    Reads only the person column of the new batch files and joins it to the snapshot's
-    persons in DuckDB.
-    """
-    files: list[str] = []
-    root = feeds_root()
-    for feed in catalogue().values():
-        base = root / feed.id / f"v{feed.version}"
-        for path in base.glob("period=*/batch-*.parquet"):
-            if int(path.stem.removeprefix("batch-")) > since_batch:
-                files.append(str(path))
-    if not files:
-        return []
-    con = duckdb.connect(config={"autoinstall_known_extensions": False})
-    try:
-        rows = con.execute(
-            "SELECT DISTINCT p.household_id FROM read_parquet(?, union_by_name = true) AS f "
-            "JOIN read_parquet(?) AS p ON p.person_index = f.person_index ORDER BY 1",
-            [sorted(files), str(snapshot / "persons.parquet")],
-        ).fetchall()
-    finally:
-        con.close()
-    return [int(r[0]) for r in rows]
-
-
 def monitoring_run(
     *,
     engine: str = "duckdb",
@@ -247,7 +219,8 @@ def monitoring_run(
                 .order_by("-id")
                 .first()
             )
-            households = touched_households(snapshot, last.feed_watermark if last else 0)
+            since = last.feed_watermark if last else 0
+            households = households_with_records(batch_files_after(feeds_root(), since), snapshot)
         result = engine_run(
             pack,
             Sources(snapshot=snapshot, feeds_root=feeds_root()),
@@ -287,12 +260,10 @@ def warnings_raise(
         return 0
     household_ids = sorted({int(c["household_id"]) for c in candidates})
     regions: dict[int, str] = {}
-    for start in range(0, len(household_ids), 5000):
-        chunk = household_ids[start : start + 5000]
-        regions.update(Household.objects.filter(id__in=chunk).values_list("id", "region_id"))
     existing: set[tuple[int, str, str]] = set()
     for start in range(0, len(household_ids), 5000):
         chunk = household_ids[start : start + 5000]
+        regions.update(Household.objects.filter(id__in=chunk).values_list("id", "region_id"))
         existing.update(
             Warning.objects.filter(household_id__in=chunk).values_list(
                 "household_id", "rule_id", "event_key"
@@ -388,8 +359,11 @@ def warnings_escalate(now: datetime.datetime | None = None) -> int:
         tier__lt=Warning.Tier.COUNTY,
     ).values_list("id", "tier", "due_at", "region_id", "deadline_hours", "household_id")
     moved = 0
+    responsible: dict[tuple[str, int], Responsible] = {}
     for pk, tier, due_at, village, hours, household_id in overdue.iterator(chunk_size=2000):
-        who = responsible_for(village, from_tier=tier + 1)
+        if (village, tier) not in responsible:
+            responsible[(village, tier)] = responsible_for(village, from_tier=tier + 1)
+        who = responsible[(village, tier)]
         with transaction.atomic():
             claimed = Warning.objects.filter(pk=pk, tier=tier, due_at=due_at).update(
                 tier=who.tier,

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from jiuzhu.engine.inputs import REGISTRY_TABLES
+from jiuzhu.engine.inputs import registry_arrow_schema
 from jiuzhu.registry.models import (
     Asset,
     Enrolment,
@@ -28,19 +28,7 @@ from jiuzhu.registry.models import (
     Person,
 )
 
-_ARROW = {
-    "BIGINT": pa.int64(),
-    "INTEGER": pa.int32(),
-    "VARCHAR": pa.string(),
-    "DATE": pa.date32(),
-    "BOOLEAN": pa.bool_(),
-    "DECIMAL(14,2)": pa.decimal128(14, 2),
-}
 CHUNK = 50_000
-
-
-def _schema(table: str) -> pa.Schema:
-    return pa.schema([(n, _ARROW[t]) for n, t in REGISTRY_TABLES[table].items()])
 
 
 def _sources() -> dict[str, tuple[QuerySet[Any], tuple[str, ...]]]:
@@ -109,7 +97,7 @@ def snapshot_write(directory: Path | None = None) -> Path:
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     for table, (queryset, fields) in _sources().items():
-        schema = _schema(table)
+        schema = registry_arrow_schema(table)
         with pq.ParquetWriter(building / f"{table}.parquet", schema, compression="zstd") as out:
             wrote = False
             for rows in _chunks(queryset, fields):

@@ -10,8 +10,6 @@ with the same blind-index function the registry and the importer use.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,23 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from jiuzhu.engine.inputs import REGISTRY_TABLES
+from jiuzhu.engine.inputs import registry_arrow_schema
 from jiuzhu.feeds.schema import Feed, catalogue
 
 IndexFn = Callable[[Sequence[str]], list[str]]
-_DUCK_TO_ARROW = {
-    "BIGINT": pa.int64(),
-    "INTEGER": pa.int32(),
-    "VARCHAR": pa.string(),
-    "DATE": pa.date32(),
-    "BOOLEAN": pa.bool_(),
-    "DECIMAL(14,2)": pa.decimal128(14, 2),
-}
-_FEED_MONEY = pa.decimal128(18, 2)
-
-
-def _arrow_schema(table: str) -> pa.Schema:
-    return pa.schema([(n, _DUCK_TO_ARROW[t]) for n, t in REGISTRY_TABLES[table].items()])
 
 
 def person_indexes(population: dict[str, pa.Table], index: IndexFn) -> pa.Array:
@@ -117,7 +102,7 @@ def registry_snapshot(
     }
     paths = {}
     for name, columns in tables.items():
-        schema = _arrow_schema(name)
+        schema = registry_arrow_schema(name)
         table = pa.table(
             {n: pc.cast(columns[n], schema.field(n).type) for n in schema.names}, schema=schema
         )
@@ -128,20 +113,17 @@ def registry_snapshot(
 
 
 def _key_hashes(feed: Feed, table: pa.Table, index_key: bytes) -> pa.Array:
-    """The importer's natural-key hash (HMAC-SHA256 of feed id and key values)."""
+    """The importer's natural-key hash of every record."""
+    from jiuzhu.feeds.storage import natural_key_hasher
+
     parts = []
     for name in feed.natural_key:
         column = table[name]
         if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
             column = pc.cast(column, pa.string())
         parts.append(pc.cast(column, pa.string()).to_pylist())
-    base = hmac.new(index_key, digestmod=hashlib.sha256)
-    prefix = feed.id.encode() + b"\x1f"
-    out = []
-    for values in zip(*parts, strict=True):
-        mac = base.copy()
-        mac.update(prefix + "\x1f".join(values).encode())
-        out.append(mac.hexdigest())
+    key_hash = natural_key_hasher(index_key, feed)
+    out = [key_hash(values) for values in zip(*parts, strict=True)]
     return pa.array(out, pa.string())
 
 

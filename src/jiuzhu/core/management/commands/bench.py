@@ -75,7 +75,7 @@ class Command(BaseCommand):
             households=households,
             seed=int(options["seed"]),
             directory=directory,
-            index_key=field_cipher().index_key,
+            cipher=field_cipher(),
             postgres_url=options["postgres"] or None,
             with_pandas=not options["no_pandas"],
             incremental_share=float(options["incremental_share"]),

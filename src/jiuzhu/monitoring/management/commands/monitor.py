@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import time
 from argparse import ArgumentParser
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         schedule = sub.add_parser("schedule", help="run daily (and incrementally) forever")
         schedule.add_argument("--at", default="02:00", help="time of the daily full pass")
         schedule.add_argument("--every-minutes", type=int, default=15)
-        schedule.add_argument("--once", action="store_true", help=argparse_suppress())
+        schedule.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
         sub.add_parser("rules", help="list the rules of the pack")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -117,9 +118,3 @@ class Command(BaseCommand):
             for p in rule.parameters:
                 default = p.default if p.type != "text_list" else ",".join(p.default)
                 self.stdout.write(f"  - {p.name} = {default} {p.unit}  ({p.label_zh})")
-
-
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
