@@ -577,7 +577,7 @@ def _write_county(
     out: Path, population: dict[str, pa.Table], feeds: dict[str, pa.Table]
 ) -> Sources:
     index = person_indexes(population, _index)
-    registry_snapshot(population, out / "snapshot", person_index=index)
+    registry_snapshot(population, out / "snapshot")
     store_feeds(
         feeds, out / "feeds", population=population, person_index=index, index_key=b"k" * 32
     )
@@ -620,6 +620,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> _Planted:
         key_hash=["x" * 64],
         settlement_id=["S-unknown"],
         person_index=[_index(["000000000000000000"])[0]],
+        person_id=[10**12],
         settled_on=[_d("2025-05-05")],
         care_type=["inpatient"],
         icd10=["C34.1"],

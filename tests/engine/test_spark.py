@@ -51,7 +51,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Sources, pa.Table]
     population = generate_population(households=3000, seed=7)
     feeds, truth = generate_feeds(population, seed=7, as_of=AS_OF)
     index = person_indexes(population, _index)
-    registry_snapshot(population, out / "snapshot", person_index=index)
+    registry_snapshot(population, out / "snapshot")
     store_feeds(
         feeds, out / "feeds", population=population, person_index=index, index_key=b"k" * 32
     )

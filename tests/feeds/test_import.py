@@ -19,6 +19,7 @@ from jiuzhu.feeds.models import FeedBatch
 from jiuzhu.feeds.schema import catalogue
 from jiuzhu.feeds.services import MSG_UNKNOWN_PERSON, FeedImportError, feed_import
 from jiuzhu.feeds.storage import read_feed
+from jiuzhu.registry.models import Person
 from jiuzhu.registry.protected import id_number_index
 from tests.conftest import ID_CHILD, ID_HEAD, ID_SPOUSE, Family, Personas
 
@@ -84,6 +85,9 @@ def test_good_rows_land_as_parquet_keyed_by_blind_index(
     assert set(table["person_index"].to_pylist()) == {
         id_number_index(i) for i in (ID_HEAD, ID_SPOUSE, ID_CHILD)
     }
+    # each record also carries the registry id of the person its blind index found
+    ids = dict(Person.objects.values_list("id_number_index", "id"))
+    assert table["person_id"].to_pylist() == [ids[i] for i in table["person_index"].to_pylist()]
     assert "id_number" not in table.column_names
     assert sorted(p.name for p in tmp_path.glob("feeds/medical_settlement/v1/*")) == [
         "period=2026-03",

@@ -113,6 +113,10 @@ def test_a_run_raises_warnings_from_feeds_and_registry(county: dict[str, Househo
     assert run.rule_versions["medical_burden"] == 1
     assert run.parameters["medical_burden"]["min_amount"] == 10000
     assert run.candidate_counts["serious_disease"] == 1
+    # and which event dates of each feed it read: the water rule looks back 30 days
+    water = run.feed_windows["water_meter_reading"]
+    assert water["since"][:10] == (AS_OF - datetime.timedelta(days=30)).isoformat()
+    assert water["until"][:10] == AS_OF.isoformat()
     # and the household file shows it
     assert TimelineEvent.objects.filter(
         household=county["family"], kind="monitoring.warning_raised"

@@ -7,18 +7,21 @@ Two families:
   ``jiuzhu.monitoring.snapshot`` from the database, or by the benchmark from a synthetic
   population);
 * the **feeds** — one table per feed of the catalogue, named by the feed id, holding the
-  feed's stored columns with ``person_id`` and ``household_id`` resolved through the blind
-  index (``person_index``) against the snapshot's persons. Records of persons the snapshot
-  does not know are left out (the importer quarantines them anyway).
+  feed's stored columns with ``household_id`` resolved through the snapshot's persons.
+  The importer resolved each record's person through the blind index and stored the
+  registry's ``person_id`` with it, so a run joins on integers and never needs the blind
+  index. Records of persons the snapshot does not know are left out.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+from jiuzhu.engine.windows import WHOLE, Window
 from jiuzhu.feeds.schema import Feed, catalogue
 
 # Column → DuckDB type. Rules must only read these names.
@@ -32,7 +35,6 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
     "persons": {
         "person_id": "BIGINT",
         "household_id": "BIGINT",
-        "person_index": "VARCHAR",  # blind index of the ID number
         "sex": "VARCHAR",  # M | F
         "birth_date": "DATE",
         "relationship": "VARCHAR",
@@ -112,6 +114,7 @@ def feed_stored_columns(feed: Feed) -> dict[str, str]:
     for column in feed.columns:
         if column.name == feed.person_column:
             columns["person_index"] = "VARCHAR"
+            columns["person_id"] = "BIGINT"  # resolved by the importer
         elif column.type == "id_number":
             columns[f"{column.name}_index"] = "VARCHAR"
         else:
@@ -125,7 +128,7 @@ def feed_input_columns(feed: Feed) -> dict[str, str]:
     stored = feed_stored_columns(feed)
     columns = {"person_id": "BIGINT", "household_id": "BIGINT"}
     for name, kind in stored.items():
-        if name not in ("person_index", "key_hash", "batch_id"):
+        if name not in ("person_index", "person_id", "key_hash", "batch_id"):
             columns[name] = kind
     return columns
 
@@ -154,10 +157,26 @@ class Sources:
     def registry_file(self, table: str) -> Path:
         return self.snapshot / f"{table}.parquet"
 
-    def files_of(self, feed: Feed) -> list[Path]:
+    def files_of(self, feed: Feed, window: Window = WHOLE) -> list[Path]:
+        """The feed's stored files; in the store, only periods that overlap ``window``."""
         if self.feed_files is not None:
             return sorted(self.feed_files.get(feed.id, []))
         if self.feeds_root is None:
             return []
         base = self.feeds_root / feed.id / f"v{feed.version}"
-        return sorted(base.glob("period=*/batch-*.parquet"))
+        return sorted(
+            path
+            for path in base.glob("period=*/batch-*.parquet")
+            if window.covers_period(*period_span(path.parent.name.removeprefix("period=")))
+        )
+
+
+def period_span(period: str) -> tuple[datetime.date, datetime.date]:
+    """``YYYY-MM`` or ``YYYY`` as ``[first day, first day of the next period)``."""
+    if len(period) == 7:
+        year, month = int(period[:4]), int(period[5:])
+        start = datetime.date(year, month, 1)
+        end = datetime.date(year + month // 12, month % 12 + 1, 1)
+        return start, end
+    year = int(period)
+    return datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)

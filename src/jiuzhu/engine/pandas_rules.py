@@ -20,8 +20,8 @@ How SQL semantics are kept:
   with NaN is false, as a NULL comparison in a WHERE clause. Timestamps are microseconds.
 * ``QUALIFY ROW_NUMBER() … = 1`` is a stable sort and the first row of each partition
   (NULLs last, DuckDB's default); ``NOT IN`` of a set holding NULL selects nothing.
-* Feed rows are resolved to persons by their blind index like ``runner.feed_select``
-  (an inner join on ``person_index``; rows of unknown persons are left out).
+* Feed rows are resolved to persons like ``runner.feed_select``: an inner join on the
+  ``person_id`` the importer stored; rows of unknown persons are left out.
 
 ``run_pandas`` returns the candidates as :data:`jiuzhu.engine.runner.CANDIDATE_SCHEMA`,
 sorted like :func:`jiuzhu.engine.runner.sort_candidates`; ``run_pandas_timed`` also
@@ -66,7 +66,6 @@ REGISTRY_COLUMNS: dict[str, tuple[str, ...]] = {
     "persons": (
         "person_id",
         "household_id",
-        "person_index",
         "birth_date",
         "disability_grade",
         "labour_capacity",
@@ -150,10 +149,9 @@ def _read_registry(sources: Sources, table: str) -> pa.Table:
 
 
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
-# Read as dictionaries (pandas categoricals): repeated values, never sorted on. The blind
-# index is the largest column by far; Parquet stores it dictionary-encoded already.
+# Read as dictionaries (pandas categoricals): repeated values, never sorted on.
 DICTIONARY_COLUMNS = frozenset(
-    {"person_index", "meter_id", "interval", "care_type", "action", "kind", "status", "stage"}
+    {"meter_id", "interval", "care_type", "action", "kind", "status", "stage"}
 )
 
 
@@ -185,73 +183,28 @@ def _read_feed_files(sources: Sources, feed: Feed, names: Sequence[str]) -> pa.T
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def _resolve(persons: pa.Table, tables: Mapping[str, pa.Table]) -> dict[str, Arr] | None:
+def _positions(persons: pa.Table, table: pa.Table) -> Arr:
     """Each feed row's row in ``persons`` (-1: unknown person), as ``feed_select``'s join
-    on the blind index; None when some blind index of the feeds matches several persons.
-
-    Feed rows carry their blind index as dictionary codes. The dictionaries (one a file:
-    the chunks of a file share it) are looked up together in one pass over the persons,
-    so no hash table of all persons is built per feed and no row's string is hashed."""
-    dictionaries: list[pa.Array] = []
-    slot_of: dict[tuple[int, int, int], int] = {}
-    chunks = []
-    for feed_id, table in tables.items():
-        for chunk in table["person_index"].chunks:
-            dictionary = chunk.dictionary
-            offsets = dictionary.buffers()[1]
-            key = (0 if offsets is None else offsets.address, dictionary.offset, len(dictionary))
-            if key not in slot_of:
-                slot_of[key] = len(dictionaries)
-                dictionaries.append(dictionary)
-            chunks.append((feed_id, chunk, slot_of[key]))
-    if not dictionaries:
-        return {feed_id: np.zeros(0, np.int64) for feed_id in tables}
-    encoded = pc.dictionary_encode(pa.concat_arrays(dictionaries))
-    distinct = encoded.dictionary
-    usable = pc.and_(pc.is_valid(persons["person_index"]), pc.is_valid(persons["household_id"]))
-    index = pc.if_else(usable, persons["person_index"], pa.scalar(None, pa.string()))
-    found = pc.index_in(index, value_set=distinct, skip_nulls=True)
-    at = np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
-    rows = np.flatnonzero(at >= 0)
-    if len(rows) and np.bincount(at[rows], minlength=len(distinct)).max() > 1:
-        return None
-    person_of = np.full(len(distinct), -1, dtype=np.int64)
-    person_of[at[rows]] = rows
-    of_entry = person_of[np.asarray(encoded.indices.to_numpy(), dtype=np.int64)]
-    starts = np.cumsum([0, *(len(d) for d in dictionaries)])
-    # per dictionary: its entries' persons, and -1 for a NULL code at the end
-    lookups = [np.append(of_entry[starts[i] : starts[i + 1]], -1) for i in range(len(dictionaries))]
-    positions: dict[str, list[Arr]] = {feed_id: [] for feed_id in tables}
-    for feed_id, chunk, slot in chunks:
-        codes = pc.fill_null(chunk.indices, len(chunk.dictionary)).to_numpy()
-        positions[feed_id].append(lookups[slot][np.asarray(codes, dtype=np.int64)])
-    return {
-        feed_id: np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        for feed_id, parts in positions.items()
-    }
+    on ``person_id`` (unique in the snapshot, as the registry's primary key)."""
+    usable = pc.is_valid(persons["household_id"]).to_numpy(zero_copy_only=False)
+    ids = np.asarray(persons["person_id"].to_numpy(), dtype=np.int64)
+    index = pd.Index(np.where(usable, ids, -1))
+    wanted = np.asarray(pc.fill_null(table["person_id"], -1).to_numpy(), dtype=np.int64)
+    at = np.asarray(index.get_indexer(wanted), dtype=np.int64)
+    at[wanted == -1] = -1
+    return at
 
 
-def _resolved_frame(table: pa.Table, persons: pa.Table, at: Arr) -> pd.DataFrame:
+def _resolved_frame(table: pa.Table, persons: pa.Table) -> pd.DataFrame:
+    at = _positions(persons, table)
     known = at >= 0
-    frame = _frame(table.drop_columns(["person_index"]).filter(pa.array(known)))
+    frame = _frame(table.drop_columns(["person_id"]).filter(pa.array(known)))
     rows = at[known]
     ids = np.asarray(persons["person_id"].to_numpy(), dtype=np.int64)
     households = np.asarray(persons["household_id"].to_numpy(zero_copy_only=False))
     frame.insert(0, "household_id", households[rows].astype(np.int64))
     frame.insert(0, "person_id", ids[rows])
     return frame
-
-
-def _joined_frame(table: pa.Table, persons: pa.Table, columns: Sequence[str]) -> pd.DataFrame:
-    """The inner join itself (several persons share a blind index: rows repeat)."""
-    lookup = _frame(persons.select(["person_index", "person_id", "household_id"]))
-    lookup = lookup[lookup["person_index"].notna() & lookup["household_id"].notna()]
-    frame = _frame(table)
-    frame["person_index"] = frame["person_index"].astype(object)
-    lookup["person_index"] = lookup["person_index"].astype(object)
-    merged = frame.merge(lookup, on="person_index", how="inner", sort=False)
-    merged["household_id"] = merged["household_id"].astype(np.int64)
-    return merged[["person_id", "household_id", *columns]]
 
 
 @dataclass
@@ -273,19 +226,15 @@ def load_inputs(sources: Sources) -> Inputs:
     persons_raw = registry["persons"]
     definitions = catalogue()
     tables = {
-        feed_id: _read_feed_files(sources, definitions[feed_id], ["person_index", *columns])
+        feed_id: _read_feed_files(sources, definitions[feed_id], ["person_id", *columns])
         for feed_id, columns in FEED_COLUMNS.items()
     }
-    positions = _resolve(persons_raw, tables)
-    feeds = {}
-    for feed_id, table in tables.items():
-        if positions is None:
-            feeds[feed_id] = _joined_frame(table, persons_raw, FEED_COLUMNS[feed_id])
-        else:
-            feeds[feed_id] = _resolved_frame(table, persons_raw, positions[feed_id])
+    if pc.count_distinct(persons_raw["person_id"]).as_py() != persons_raw.num_rows:
+        raise ValueError("the snapshot's person_id is not unique")
+    feeds = {feed_id: _resolved_frame(table, persons_raw) for feed_id, table in tables.items()}
     # NOT p.is_deceased is true only for false (NULL selects nothing).
     alive = pc.fill_null(pc.equal(persons_raw["is_deceased"], False), False)
-    persons = _frame(persons_raw.drop_columns(["person_index", "is_deceased"]))
+    persons = _frame(persons_raw.drop_columns(["is_deceased"]))
     persons["alive"] = np.asarray(alive.to_numpy(zero_copy_only=False), dtype=bool)
     return Inputs(
         households=_frame(registry["households"]),

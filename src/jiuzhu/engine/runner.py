@@ -35,8 +35,10 @@ from jiuzhu.engine.rules import (
     RulePack,
     bind,
     bound_values,
+    referenced_columns,
     referenced_tables,
 )
+from jiuzhu.engine.windows import WHOLE, Window, feed_windows
 from jiuzhu.feeds.schema import Feed, catalogue
 
 CANDIDATE_SCHEMA = pa.schema(
@@ -67,6 +69,7 @@ class RunResult:
     counts: dict[str, int] = field(default_factory=dict)
     households_considered: int | None = None  # incremental: the touched households
     skipped_rules: list[str] = field(default_factory=list)
+    windows: dict[str, Window] = field(default_factory=dict)  # per feed read
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,16 @@ class Plan:
     feeds: tuple[Feed, ...]
     parameters: dict[str, dict[str, Any]]
     skipped: tuple[str, ...]
+    # Per feed, the event dates the rules can see (engine.windows); the rest is not read.
+    windows: dict[str, Window] = field(default_factory=dict)
+    # Per input table, the columns the rules can see (rules.referenced_columns).
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def window(self, feed: Feed) -> Window:
+        return self.windows.get(feed.id, WHOLE)
+
+    def columns_of(self, table: str) -> tuple[str, ...] | None:
+        return self.columns.get(table)
 
 
 def prepare(
@@ -126,7 +139,24 @@ def prepare(
         feeds=feed_list,
         parameters=parameters,
         skipped=tuple(skipped),
+        windows=feed_windows(trees, feed_list),
+        columns=_loaded_columns(trees.values(), feed_list),
     )
+
+
+# Read whatever the rules say: persons and households are joined on these.
+_KEYS = ("person_id", "household_id")
+
+
+def _loaded_columns(
+    trees: Iterable[exp.Expression], feeds: Sequence[Feed]
+) -> dict[str, tuple[str, ...]]:
+    tables = {**REGISTRY_TABLES, **{feed.id: feed_input_columns(feed) for feed in feeds}}
+    used = referenced_columns(trees, tables)
+    return {
+        table: tuple(c for c in columns if c in _KEYS or c in used[table])
+        for table, columns in tables.items()
+    }
 
 
 def _columns_sql(columns: Mapping[str, str]) -> str:
@@ -140,23 +170,55 @@ def empty_select(columns: Mapping[str, str]) -> str:
     return f"(SELECT {cols} FROM (SELECT 1 AS x) AS one WHERE 1 = 0)"  # noqa: S608
 
 
-def registry_select(table: str, source: str, scope_table: str | None = None) -> str:
-    """SELECT of a registry table with its documented columns and types (DuckDB SQL)."""
-    sql = f"SELECT {_columns_sql(REGISTRY_TABLES[table])} FROM {source}"  # noqa: S608
+def registry_select(
+    table: str,
+    source: str,
+    scope_table: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> str:
+    """SELECT of a registry table with its documented columns and types (DuckDB SQL);
+    only ``columns`` when given."""
+    documented = REGISTRY_TABLES[table]
+    kept = {c: t for c, t in documented.items() if columns is None or c in columns}
+    sql = f"SELECT {_columns_sql(kept)} FROM {source}"  # noqa: S608
     if scope_table:
         sql += f" WHERE household_id IN (SELECT household_id FROM {scope_table})"  # noqa: S608
     return sql
 
 
-def feed_select(feed: Feed, source: str) -> str:
-    """Resolve a feed's stored rows to persons and households (DuckDB SQL)."""
+def window_condition(feed: Feed, window: Window) -> str:
+    column = feed.event_date_column
+    is_date = feed.column(column).type == "date"
+    conditions = []
+    for op, value in ((">=", window.since), ("<=", window.until)):
+        if value is None:
+            continue
+        # A date column against the day of the bound: the same rows, and the filter can
+        # still be pushed into the Parquet scan (no cast on the column).
+        literal = f"DATE '{value.date().isoformat()}'" if is_date else f"TIMESTAMP '{value}'"
+        conditions.append(f"f.{column} {op} {literal}")
+    return " AND ".join(conditions)
+
+
+def feed_select(
+    feed: Feed, source: str, window: Window = WHOLE, columns: Sequence[str] | None = None
+) -> str:
+    """Resolve a feed's stored rows to persons and households (DuckDB SQL), keeping only
+    the event dates inside ``window`` (and only ``columns`` when given)."""
     inputs = feed_input_columns(feed)
-    stored = [c for c in inputs if c not in ("person_id", "household_id")]
+    stored = [
+        c
+        for c in inputs
+        if c not in ("person_id", "household_id") and (columns is None or c in columns)
+    ]
     selected = ", ".join(["p.person_id", "p.household_id", *(f"f.{c}" for c in stored)])
-    return (
+    sql = (
         f"SELECT {selected} FROM {source} AS f "  # noqa: S608 - names from the catalogue
-        "JOIN persons AS p ON p.person_index = f.person_index"
+        "JOIN persons AS p ON p.person_id = f.person_id"
     )
+    if not window.unbounded:
+        sql += " WHERE " + window_condition(feed, window)
+    return sql
 
 
 def _json_text(value: Any) -> str:
@@ -292,6 +354,7 @@ def run(
         counts=counts,
         households_considered=None if households is None else len(set(households)),
         skipped_rules=list(plan.skipped),
+        windows={feed.id: plan.window(feed) for feed in plan.feeds},
     )
 
 

@@ -89,16 +89,21 @@ class SparkRunner:
                 if not path.exists():
                     raise RuleError(f"registry snapshot lacks {path.name} ({sources.snapshot})")
                 source = self._raw(f"_raw_{table}", [str(path)])
-                self._view(table, registry_select(table, source, scope), cache=True)
+                columns = plan.columns_of(table)
+                self._view(table, registry_select(table, source, scope, columns), cache=True)
             else:
                 self._view(table, registry_select(table, empty_select(REGISTRY_TABLES[table])))
         for feed in plan.feeds:
-            files = sources.files_of(feed)
+            files = sources.files_of(feed, plan.window(feed))
             if files:
                 source = self._raw(f"_raw_{feed.id}", [str(p) for p in files])
             else:
                 source = empty_select(feed_stored_columns(feed))
-            self._view(feed.id, feed_select(feed, source), cache=True)
+            self._view(
+                feed.id,
+                feed_select(feed, source, plan.window(feed), plan.columns_of(feed.id)),
+                cache=True,
+            )
 
     def query(self, tree: exp.Expression) -> pa.Table:
         frame = self.spark.sql(to_sql(tree, "spark"))

@@ -98,15 +98,14 @@ def _masked(feed: Feed, cells: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def _registered(indexes: Sequence[str]) -> set[str]:
-    found: set[str] = set()
+def _registered(indexes: Sequence[str]) -> dict[str, int]:
+    """Blind index → person id of the registered persons among ``indexes``."""
+    found: dict[str, int] = {}
     unique = sorted(set(indexes))
     for start in range(0, len(unique), 2000):
         chunk = unique[start : start + 2000]
         found.update(
-            Person.objects.filter(id_number_index__in=chunk).values_list(
-                "id_number_index", flat=True
-            )
+            Person.objects.filter(id_number_index__in=chunk).values_list("id_number_index", "id")
         )
     return found
 
@@ -198,6 +197,7 @@ def feed_import(
             continue
         stored = {storage.stored_name(c, feed): values[c.name] for c in feed.columns}
         stored[person_stored] = index
+        stored["person_id"] = registered[index]
         for column in feed.columns:  # any other ID column is indexed, never kept in clear
             if column.type == "id_number" and column.name != feed.person_column:
                 stored[storage.stored_name(column, feed)] = cipher.blind_index(

@@ -1,8 +1,9 @@
 """Feed records as Parquet under ``var/feeds/<feed>/v<version>/period=<YYYY-MM|YYYY>/``.
 
 One file per batch and period. ID numbers never reach these files: the person column is
-stored as its blind index (``person_index``, the same HMAC the registry uses, so records
-join persons without decrypting anything). ``key_hash`` — a keyed hash of the natural
+stored as its blind index (``person_index``, the same HMAC the registry uses), and next to
+it the registry's ``person_id`` that the importer found through that index, so the
+engine joins records to persons on an integer (ADR 13). ``key_hash`` — a keyed hash of the natural
 key — makes re-imports idempotent. Files are written under a temporary name and renamed,
 so a reader never sees half a file.
 """
@@ -57,6 +58,8 @@ def arrow_schema(feed: Feed) -> pa.Schema:
     for column in feed.columns:
         kind = pa.string() if column.type == "id_number" else _ARROW_TYPES[column.type]
         fields.append(pa.field(stored_name(column, feed), kind, nullable=not column.required))
+        if column.name == feed.person_column:
+            fields.append(pa.field("person_id", pa.int64(), nullable=False))
     fields.append(pa.field("batch_id", pa.int64(), nullable=False))
     return pa.schema(fields)
 

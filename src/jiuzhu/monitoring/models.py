@@ -50,6 +50,8 @@ class MonitoringRun(models.Model):
     rule_versions = models.JSONField(_("rule versions"), default=dict)
     parameters = models.JSONField(_("parameter values"), default=dict)
     candidate_counts = models.JSONField(_("candidates per rule"), default=dict)
+    # Per feed, the event dates read ({"since": …, "until": …}; engine.windows).
+    feed_windows = models.JSONField(_("feed windows read"), default=dict)
     seconds = models.JSONField(default=dict)
     households_considered = models.PositiveIntegerField(null=True, blank=True)
     # Feed batches with an id up to this one were seen by this run (incremental runs

@@ -238,6 +238,7 @@ def monitoring_run(
         record.rule_versions = result.rule_versions
         record.parameters = result.parameters
         record.candidate_counts = result.counts
+        record.feed_windows = {k: w.as_json() for k, w in sorted(result.windows.items())}
         record.households_considered = result.households_considered
         record.new_warnings = created
         record.seconds = {**seconds, "escalated": escalated}

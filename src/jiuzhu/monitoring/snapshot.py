@@ -1,8 +1,8 @@
 """Write the registry snapshot the engine reads (docs/engine.md, "Input tables").
 
-One Parquet file per table in the engine's column layout. Persons carry their blind
-index (``person_index``), never a clear ID number. Rows stream from the database in
-chunks, so memory stays flat however large the county.
+One Parquet file per table in the engine's column layout. No ID number, clear or blind:
+feed records arrive already resolved to ``person_id`` by the importer. Rows stream from
+the database in chunks, so memory stays flat however large the county.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ def _sources() -> dict[str, tuple[QuerySet[Any], tuple[str, ...]]]:
             (
                 "id",
                 "household_id",
-                "id_number_index",
                 "sex",
                 "birth_date",
                 "relationship",

@@ -28,9 +28,7 @@ def person_indexes(population: dict[str, pa.Table], index: IndexFn) -> pa.Array:
     return pa.array(index(population["persons"]["id_number"].to_pylist()), pa.string())
 
 
-def registry_snapshot(
-    population: dict[str, pa.Table], out_dir: Path, *, person_index: pa.Array
-) -> dict[str, Path]:
+def registry_snapshot(population: dict[str, pa.Table], out_dir: Path) -> dict[str, Path]:
     """Write the registry snapshot tables of a generated population into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     persons = population["persons"]
@@ -56,7 +54,6 @@ def registry_snapshot(
         "persons": {
             "person_id": persons["person_key"],
             "household_id": persons["household_key"],
-            "person_index": person_index,
             "sex": persons["sex"],
             "birth_date": persons["birth_date"],
             "relationship": persons["relationship"],
@@ -132,13 +129,14 @@ def store_feed(
     table: pa.Table,
     root: Path,
     *,
-    person_lookup: dict[str, str],
+    person_lookup: dict[str, tuple[str, int]],
     index_key: bytes,
     batch_id: int = 1,
 ) -> list[Path]:
     """Write department-form records of one feed into the store layout under ``root``.
 
-    ``person_lookup`` maps clear ID numbers to blind indexes (built once per population).
+    ``person_lookup`` maps clear ID numbers to (blind index, person id), as the importer
+    resolves them (built once per population).
     """
     from jiuzhu.feeds.storage import arrow_schema, stored_name
 
@@ -152,7 +150,12 @@ def store_feed(
         name = stored_name(column, feed)
         values = table[column.name]
         if column.type == "id_number":
-            values = pa.array([person_lookup[v] for v in values.to_pylist()], pa.string())
+            found = [person_lookup[v] for v in values.to_pylist()]
+            values = pa.array([index for index, _ in found], pa.string())
+            if column.name == feed.person_column:
+                arrays[name] = values
+                arrays["person_id"] = pa.array([pid for _, pid in found], pa.int64())
+                continue
         arrays[name] = pc.cast(values, schema.field(name).type)
     arrays["batch_id"] = pa.array(np.full(table.num_rows, batch_id, dtype=np.int64))
     stored = pa.table(arrays, schema=schema)
@@ -181,8 +184,13 @@ def store_feeds(
     index_key: bytes,
     batch_id: int = 1,
 ) -> dict[str, list[Path]]:
+    persons = population["persons"]
     lookup = dict(
-        zip(population["persons"]["id_number"].to_pylist(), person_index.to_pylist(), strict=True)
+        zip(
+            persons["id_number"].to_pylist(),
+            zip(person_index.to_pylist(), persons["person_key"].to_pylist(), strict=True),
+            strict=True,
+        )
     )
     definitions = catalogue()
     return {

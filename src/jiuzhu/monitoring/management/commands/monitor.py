@@ -83,6 +83,10 @@ class Command(BaseCommand):
         for stage in ("snapshot", "load", "raise"):
             if stage in record.seconds:
                 self.stdout.write(f"  {stage:<26} {record.seconds[stage]:15.2f} s")
+        for feed_id, window in sorted(record.feed_windows.items()):
+            since = (window.get("since") or "…")[:10]
+            until = (window.get("until") or "…")[:10]
+            self.stdout.write(f"  read {feed_id:<21} {since} – {until}")
 
     def _schedule(self, options: dict[str, Any]) -> None:
         try:
