@@ -15,9 +15,17 @@ import pytest
 from django.core.management import call_command
 
 from jiuzhu.accounts.models import AuditEvent
+from jiuzhu.engine.inputs import Sources
+from jiuzhu.engine.rules import RuleError
+from jiuzhu.engine.runner import check_stored_layout
 from jiuzhu.feeds.models import FeedBatch
 from jiuzhu.feeds.schema import catalogue
-from jiuzhu.feeds.services import MSG_UNKNOWN_PERSON, FeedImportError, feed_import
+from jiuzhu.feeds.services import (
+    MSG_UNKNOWN_PERSON,
+    FeedImportError,
+    feed_import,
+    feed_store_resolve_persons,
+)
 from jiuzhu.feeds.storage import read_feed
 from jiuzhu.registry.models import Person
 from jiuzhu.registry.protected import id_number_index
@@ -214,3 +222,28 @@ def test_the_command_prints_counts_and_reasons(
     text = out.getvalue()
     assert "accepted 3, quarantined 1" in text
     assert "第5行" in text and MSG_UNKNOWN_PERSON in text
+
+
+def test_files_stored_before_person_ids_are_refused_by_the_engine_until_resolved(
+    family: Family, django_capture_on_commit_callbacks: Callable[..., Any], tmp_path: Path
+) -> None:
+    # given: records stored in the earlier layout, without person_id
+    run(csv_file(GOOD), django_capture_on_commit_callbacks)
+    feed = catalogue()["medical_settlement"]
+    stored = sorted(tmp_path.glob("feeds/medical_settlement/v1/period=*/batch-*.parquet"))
+    for path in stored:
+        pq.write_table(pq.read_table(path).drop_columns(["person_id"]), path)
+    sources = Sources(snapshot=tmp_path / "none", feeds_root=tmp_path / "feeds")
+    # then: the engine says what to do instead of resolving them to nobody
+    with pytest.raises(RuleError, match="feeds resolve-persons"):
+        check_stored_layout(feed, sources.files_of(feed))
+    # when
+    out = io.StringIO()
+    call_command("feeds", "resolve-persons", stdout=out)
+    # then: every record has its person again, and a second pass has nothing to do
+    assert "medical_settlement: 2 files rewritten" in out.getvalue()
+    check_stored_layout(feed, sources.files_of(feed))
+    table = read_feed(feed)
+    ids = dict(Person.objects.values_list("id_number_index", "id"))
+    assert table["person_id"].to_pylist() == [ids[i] for i in table["person_index"].to_pylist()]
+    assert feed_store_resolve_persons() == {}

@@ -13,7 +13,13 @@ from sqlglot import exp
 from jiuzhu.engine.dialects import to_sql
 from jiuzhu.engine.inputs import REGISTRY_TABLES, Sources, feed_stored_columns
 from jiuzhu.engine.rules import RuleError
-from jiuzhu.engine.runner import Plan, empty_select, feed_select, registry_select
+from jiuzhu.engine.runner import (
+    Plan,
+    check_stored_layout,
+    empty_select,
+    feed_select,
+    registry_select,
+)
 
 
 def _quote(path: Path) -> str:
@@ -84,6 +90,7 @@ class DuckRunner:
         for feed in plan.feeds:
             window = plan.window(feed)
             files = sources.files_of(feed, window)
+            check_stored_layout(feed, files)
             source = parquet_source(files) if files else empty_select(feed_stored_columns(feed))
             sql = feed_select(feed, source, window, plan.columns_of(feed.id))
             con.execute(f"CREATE TEMP TABLE {feed.id} AS {sql}")

@@ -14,10 +14,12 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from jiuzhu.engine.dialects import to_sql
@@ -184,6 +186,17 @@ def registry_select(
     if scope_table:
         sql += f" WHERE household_id IN (SELECT household_id FROM {scope_table})"  # noqa: S608
     return sql
+
+
+def check_stored_layout(feed: Feed, files: Sequence[Path]) -> None:
+    """Refuse files from before records carried ``person_id``: joined, their records
+    would silently resolve to nobody."""
+    for path in files:
+        if "person_id" not in pq.read_schema(path).names:
+            raise RuleError(
+                f"{path}: stored before feed records carried person_id; run "
+                "`jiuzhu feeds resolve-persons` once (数据文件缺少 person_id，请先运行该命令)"
+            )
 
 
 def window_condition(feed: Feed, window: Window) -> str:

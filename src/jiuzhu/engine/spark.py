@@ -17,7 +17,13 @@ from sqlglot import exp
 from jiuzhu.engine.dialects import to_sql
 from jiuzhu.engine.inputs import REGISTRY_TABLES, Sources, feed_stored_columns
 from jiuzhu.engine.rules import RuleError, parse
-from jiuzhu.engine.runner import Plan, empty_select, feed_select, registry_select
+from jiuzhu.engine.runner import (
+    Plan,
+    check_stored_layout,
+    empty_select,
+    feed_select,
+    registry_select,
+)
 
 _SESSION: Any = None
 
@@ -95,6 +101,7 @@ class SparkRunner:
                 self._view(table, registry_select(table, empty_select(REGISTRY_TABLES[table])))
         for feed in plan.feeds:
             files = sources.files_of(feed, plan.window(feed))
+            check_stored_layout(feed, files)
             if files:
                 source = self._raw(f"_raw_{feed.id}", [str(p) for p in files])
             else:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -108,6 +110,31 @@ def _registered(indexes: Sequence[str]) -> dict[str, int]:
             Person.objects.filter(id_number_index__in=chunk).values_list("id_number_index", "id")
         )
     return found
+
+
+def feed_store_resolve_persons() -> dict[str, int]:
+    """Add ``person_id`` to stored files written before records carried it (ADR 13):
+    each record's blind index is looked up in the registry as the importer does. Files
+    are rewritten under a temporary name and swapped in. Returns files rewritten per feed.
+    """
+    rewritten: dict[str, int] = {}
+    for feed in catalogue().values():
+        schema = storage.arrow_schema(feed)
+        for path in sorted(storage.feed_directory(feed).glob("period=*/batch-*.parquet")):
+            if "person_id" in pq.read_schema(path).names:
+                continue
+            table = pq.read_table(path)
+            indexes = table["person_index"].to_pylist()
+            found = _registered(indexes)
+            table = table.append_column(
+                "person_id", pa.array([found.get(i) for i in indexes], pa.int64())
+            )
+            table = table.select(schema.names).cast(schema)
+            temporary = path.with_suffix(".parquet.tmp")
+            pq.write_table(table, temporary, compression="zstd")
+            os.replace(temporary, path)
+            rewritten[feed.id] = rewritten.get(feed.id, 0) + 1
+    return rewritten
 
 
 def feed_import(

@@ -59,7 +59,8 @@ def arrow_schema(feed: Feed) -> pa.Schema:
         kind = pa.string() if column.type == "id_number" else _ARROW_TYPES[column.type]
         fields.append(pa.field(stored_name(column, feed), kind, nullable=not column.required))
         if column.name == feed.person_column:
-            fields.append(pa.field("person_id", pa.int64(), nullable=False))
+            # Null only in files rewritten by resolve_persons for a person since removed.
+            fields.append(pa.field("person_id", pa.int64(), nullable=True))
     fields.append(pa.field("batch_id", pa.int64(), nullable=False))
     return pa.schema(fields)
 

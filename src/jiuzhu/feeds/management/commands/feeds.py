@@ -7,11 +7,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from jiuzhu.feeds.schema import catalogue
-from jiuzhu.feeds.services import FeedImportError, feed_import
+from jiuzhu.feeds.services import FeedImportError, feed_import, feed_store_resolve_persons
 
 
 class Command(BaseCommand):
-    help = "Department feeds: `feeds list`, `feeds import FEED FILE` (CSV, XLSX or Parquet)."
+    help = (
+        "Department feeds: `feeds list`, `feeds import FEED FILE` (CSV, XLSX or Parquet), "
+        "`feeds resolve-persons`."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -20,6 +23,10 @@ class Command(BaseCommand):
         imp.add_argument("feed")
         imp.add_argument("file", type=Path)
         imp.add_argument("--show", type=int, default=20, help="quarantined rows to print")
+        sub.add_parser(
+            "resolve-persons",
+            help="add the registry person id to files stored before records carried it",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
@@ -27,6 +34,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{feed.id:32} v{feed.version}  {feed.name_zh}  ({feed.department_zh})"
                 )
+            return
+        if options["action"] == "resolve-persons":
+            done = feed_store_resolve_persons()
+            for feed_id, files in sorted(done.items()):
+                self.stdout.write(f"{feed_id}: {files} files rewritten")
+            self.stdout.write(f"{sum(done.values())} files rewritten")
             return
         path: Path = options["file"]
         if not path.is_file():
