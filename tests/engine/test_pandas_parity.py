@@ -743,7 +743,7 @@ def test_parameters_reach_both_engines_alike(planted: _Planted) -> None:
         "medical_burden": {"share": 0.25, "min_amount": 5000, "window_days": 200},
         "water_anomaly": {"low_litres": 12.5, "lookback_days": 45, "elder_age": 65},
         "income_below_standard": {"dibao_rural": 700, "marginal_factor": 1.25},
-        "hardship_score": {"low_income_line": 0.05, "difficulty_line": 0.2},
+        "hardship_score": {"low_income_line": 0.025, "difficulty_line": 0.2},
         "serious_disease": {"icd10_codes": ["J18", "C34"], "red_amount": 4000},
         "school_hardship": {"min_owed": 300},
         "unemployment_dependants": {"min_dependants": 2},
@@ -752,6 +752,14 @@ def test_parameters_reach_both_engines_alike(planted: _Planted) -> None:
     pandas = run_pandas(planted.sources, as_of=AS_OF, params=values)
     _assert_same(duck.candidates, pandas)
     assert pandas.num_rows > 0
+    # the explanation states the lines in force, not the defaults
+    lines = {
+        r["level"]: r["explanation"]
+        for r in duck.candidates.to_pylist()
+        if r["rule_id"] == "hardship_score"
+    }
+    assert "低收入监测线（最困难2.5%）" in lines["yellow"]
+    assert "相对困难监测线（最困难20%）" in lines["blue"]
 
 
 def test_another_as_of_gives_the_same_warnings_too(planted: _Planted) -> None:

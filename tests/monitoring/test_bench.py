@@ -31,7 +31,16 @@ def test_bench_monitoring_reports_every_field(tmp_path: Path, capsys: Any, db: N
         d = connection.settings_dict
         postgres = f"postgresql://{d['USER']}@{d['HOST']}:{d['PORT'] or 5432}/{d['NAME']}"
     call_command(
-        "bench", "monitoring", "--households", "400", "--dir", str(tmp_path), "--postgres", postgres
+        "bench",
+        "monitoring",
+        "--households",
+        "400",
+        "--dir",
+        str(tmp_path),
+        "--postgres",
+        postgres,
+        "--incremental-runs",
+        "2",
     )
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= REQUIRED
@@ -42,6 +51,8 @@ def test_bench_monitoring_reports_every_field(tmp_path: Path, capsys: Any, db: N
     assert result["recall"] >= 0.95 and result["precision"] >= 0.6
     assert result["pandas_seconds"] > 0
     assert result["incremental"]["households"] > 0
+    assert len(result["incremental"]["runs"]) == 2
+    assert result["incremental"]["seconds"] in result["incremental"]["runs"]
     if postgres:
         # the same SQL on PostgreSQL finds the same number of warnings
         assert result["postgres_warnings"] == result["warnings"]

@@ -291,6 +291,12 @@ def _round_cents(cents: Arr) -> Arr:
     return (np.sign(c) * np.floor((np.abs(c) + 50.0) / 100.0)).astype(np.int64)
 
 
+def _percent(line: float) -> str:
+    """A monitoring line as the SQL writes it: whole tenths of a percent (3 %, 2.5 %)."""
+    permille = int((Decimal(str(line)) * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return f"{permille // 10}" + ("" if permille % 10 == 0 else f".{permille % 10}") + "%"
+
+
 def _decimal_text(value: float) -> str:
     """``CAST(x AS VARCHAR)`` of a bound number parameter (a decimal literal)."""
     return str(Decimal(str(value)))
@@ -1175,6 +1181,7 @@ def hardship_score(inputs: Inputs, p: Params, as_of: datetime.date) -> _Out:
     levels = level[keep].tolist()
     ranks = rank[keep].tolist()
     year = as_of.year
+    line_text = {"yellow": _percent(p["low_income_line"]), "blue": _percent(p["difficulty_line"])}
     return _Out(
         household_id=hid[keep],
         level=levels,
@@ -1199,7 +1206,8 @@ def hardship_score(inputs: Inputs, p: Params, as_of: datetime.date) -> _Out:
         ),
         explanation=[
             f"困难指数 {c // 100}.{c % 100:02d}，全县排名第 {r} 位，位于"
-            + ("低收入监测线（最困难3%）" if x == "yellow" else "相对困难监测线（最困难10%）")
+            + ("低收入监测线" if x == "yellow" else "相对困难监测线")
+            + f"（最困难{line_text[x]}）"
             + "内，未纳入任何救助"
             for c, r, x in zip(cents.tolist(), ranks, levels, strict=True)
         ],

@@ -302,6 +302,7 @@ def bench_monitoring(
     postgres_url: str | None,
     with_pandas: bool = True,
     incremental_share: float = 0.01,
+    incremental_runs: int = 3,
     log: Log = lambda _: None,
 ) -> dict[str, Any]:
     """Every stage, and the one JSON object the architecture asks for."""
@@ -313,6 +314,20 @@ def bench_monitoring(
     log("duckdb full pass")
     duck = _child(stage_duckdb, where)
     log(f"  {duck['total']:.1f} s, {duck['warnings']} warnings")
+    # The incremental pass right after the full one: later, PostgreSQL's own clean-up of
+    # the comparison (checkpoint, autovacuum) would compete for the same two cores.
+    added = add_new_records(directory, incremental_share, seed)
+    log(f"incremental: {added} new records")
+    try:
+        repeats = [_child(stage_incremental, where) for _ in range(max(1, incremental_runs))]
+    finally:
+        remove_new_records(directory)
+    incremental = sorted(repeats, key=lambda r: r["total"])[len(repeats) // 2]
+    runs = ", ".join(f"{r['total']:.2f}" for r in repeats)
+    log(
+        f"  {incremental['total']:.2f} s (median of {runs}) "
+        f"for {incremental['households']} households"
+    )
     log("scan floor")
     floor = _child(stage_scan_floor, where)
     pandas = None
@@ -328,13 +343,6 @@ def bench_monitoring(
             log(f"  load {postgres['load']:.1f} s, rules {postgres['total']:.1f} s")
         except Exception as exc:  # no server, or no rights: reported as null
             log(f"  postgres skipped: {exc}")
-    added = add_new_records(directory, incremental_share, seed)
-    log(f"incremental: {added} new records")
-    try:
-        incremental = _child(stage_incremental, where)
-    finally:
-        remove_new_records(directory)
-    log(f"  {incremental['total']:.2f} s for {incremental['households']} households")
     scores = evaluate(
         pq.read_table(directory / "candidates.parquet"), pq.read_table(directory / "truth.parquet")
     )
@@ -358,6 +366,7 @@ def bench_monitoring(
             "new_records": added,
             "households": incremental["households"],
             "seconds": round(incremental["total"], 3),
+            "runs": [round(r["total"], 3) for r in repeats],
             "touched_seconds": round(incremental["touched_seconds"], 3),
             "warnings": incremental["warnings"],
         },

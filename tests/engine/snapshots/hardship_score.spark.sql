@@ -157,7 +157,9 @@ WITH income AS (
       THEN 'yellow'
       WHEN r.score_rank <= CEIL(0.1 * r.ranked_households)
       THEN 'blue'
-    END AS level
+    END AS level,
+    CAST(ROUND(0.03 * 1000) AS BIGINT) AS yellow_permille, /* the lines in tenths of a percent, for the explanation (3 % → 30) */
+    CAST(ROUND(0.1 * 1000) AS BIGINT) AS blue_permille
   FROM ranked AS r
   WHERE
     NOT r.household_id IN (
@@ -196,7 +198,16 @@ SELECT
       ROUND(l.housing_term, 3)
     )
   ) AS evidence,
-  '困难指数 ' || CAST(l.score_cents DIV 100 AS STRING) || '.' || LPAD(CAST(l.score_cents % 100 AS STRING), 2, '0') || '，全县排名第 ' || CAST(l.score_rank AS STRING) || ' 位，位于' || CASE WHEN l.level = 'yellow' THEN '低收入监测线（最困难3%）' ELSE '相对困难监测线（最困难10%）' END || '内，未纳入任何救助' AS explanation
-FROM lined AS l
+  '困难指数 ' || CAST(l.score_cents DIV 100 AS STRING) || '.' || LPAD(CAST(l.score_cents % 100 AS STRING), 2, '0') || '，全县排名第 ' || CAST(l.score_rank AS STRING) || ' 位，位于' || CASE WHEN l.level = 'yellow' THEN '低收入监测线' ELSE '相对困难监测线' END || '（最困难' || CAST(l.line_permille DIV 10 AS STRING) || CASE
+    WHEN l.line_permille % 10 = 0
+    THEN ''
+    ELSE '.' || CAST(l.line_permille % 10 AS STRING)
+  END || '%）内，未纳入任何救助' AS explanation
+FROM (
+  SELECT
+    *,
+    CASE WHEN level = 'yellow' THEN yellow_permille ELSE blue_permille END AS line_permille
+  FROM lined
+) AS l
 WHERE
   NOT l.level IS NULL

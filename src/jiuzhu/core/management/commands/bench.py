@@ -54,6 +54,9 @@ class Command(BaseCommand):
         )
         mon.add_argument("--no-pandas", action="store_true")
         mon.add_argument("--incremental-share", type=float, default=0.01)
+        mon.add_argument(
+            "--incremental-runs", type=int, default=3, help="repeats (the median is reported)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "monitoring":
@@ -79,6 +82,7 @@ class Command(BaseCommand):
             postgres_url=options["postgres"] or None,
             with_pandas=not options["no_pandas"],
             incremental_share=float(options["incremental_share"]),
+            incremental_runs=int(options["incremental_runs"]),
             log=lambda line: self.stderr.write(line),
         )
         self.stdout.write(json.dumps(result, ensure_ascii=False))

@@ -118,7 +118,10 @@ lined AS (
         CASE
             WHEN r.score_rank <= CEIL(:low_income_line * r.ranked_households) THEN 'yellow'
             WHEN r.score_rank <= CEIL(:difficulty_line * r.ranked_households) THEN 'blue'
-        END AS level
+        END AS level,
+        -- the lines in tenths of a percent, for the explanation (3 % → 30)
+        CAST(ROUND(:low_income_line * 1000) AS BIGINT) AS yellow_permille,
+        CAST(ROUND(:difficulty_line * 1000) AS BIGINT) AS blue_permille
     FROM ranked AS r
     WHERE r.household_id NOT IN (SELECT household_id FROM enrolled)
 )
@@ -143,7 +146,14 @@ SELECT
     ) AS evidence,
     '困难指数 ' || CAST(l.score_cents // 100 AS VARCHAR) || '.'
     || LPAD(CAST(l.score_cents % 100 AS VARCHAR), 2, '0') || '，全县排名第 ' || CAST(l.score_rank AS VARCHAR)
-    || ' 位，位于' || CASE WHEN l.level = 'yellow' THEN '低收入监测线（最困难3%）' ELSE '相对困难监测线（最困难10%）' END
-    || '内，未纳入任何救助' AS explanation
-FROM lined AS l
+    || ' 位，位于' || CASE WHEN l.level = 'yellow' THEN '低收入监测线' ELSE '相对困难监测线' END
+    || '（最困难' || CAST(l.line_permille // 10 AS VARCHAR)
+    || CASE WHEN l.line_permille % 10 = 0 THEN '' ELSE '.' || CAST(l.line_permille % 10 AS VARCHAR) END
+    || '%）内，未纳入任何救助' AS explanation
+FROM (
+    SELECT
+        *,
+        CASE WHEN level = 'yellow' THEN yellow_permille ELSE blue_permille END AS line_permille
+    FROM lined
+) AS l
 WHERE l.level IS NOT NULL
