@@ -8,7 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -419,6 +421,15 @@ def test_incremental_run_only_considers_touched_households(
     assert run.households_considered == 1
     assert "hardship_score" not in run.candidate_counts  # population-wide: full passes only
     assert run.new_warnings == 0
+    # and only that household's rows were exported from the registry
+    scoped = Path(settings.VAR_DIR) / "monitoring" / "snapshot-incremental"
+    assert pq.read_table(scoped / "households.parquet")["household_id"].to_pylist() == [
+        county["family"].pk
+    ]
+    assert set(pq.read_table(scoped / "persons.parquet")["household_id"].to_pylist()) == {
+        county["family"].pk
+    }
+    assert Household.objects.count() > 1
 
 
 def test_monitor_command_runs_and_lists_rules(county: dict[str, Household], capsys: Any) -> None:

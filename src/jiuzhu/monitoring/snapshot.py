@@ -8,7 +8,7 @@ the database in chunks, so memory stays flat however large the county.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,19 @@ from jiuzhu.registry.models import (
 )
 
 CHUNK = 50_000
+
+
+# The field that ties each table's rows to a household (for a scoped snapshot).
+_HOUSEHOLD_FIELD = {
+    "households": "id",
+    "persons": "household_id",
+    "illnesses": "person__household_id",
+    "incomes": "household_id",
+    "expenditures": "household_id",
+    "assets": "household_id",
+    "enrolments": "household_id",
+}
+SCOPE_CHUNK = 5_000
 
 
 def _sources() -> dict[str, tuple[QuerySet[Any], tuple[str, ...]]]:
@@ -85,8 +98,24 @@ def _chunks(queryset: QuerySet[Any], fields: tuple[str, ...]) -> Iterator[list[t
         yield rows
 
 
-def snapshot_write(directory: Path | None = None) -> Path:
-    """Export the registry into ``directory`` (default ``var/monitoring/snapshot``).
+def _scoped(
+    table: str, queryset: QuerySet[Any], households: Sequence[int] | None
+) -> Iterator[QuerySet[Any]]:
+    """The whole table, or its rows of ``households`` a few thousand at a time."""
+    if households is None:
+        yield queryset
+        return
+    wanted = sorted(set(households))
+    for start in range(0, len(wanted), SCOPE_CHUNK):
+        chunk = wanted[start : start + SCOPE_CHUNK]
+        yield queryset.filter(**{f"{_HOUSEHOLD_FIELD[table]}__in": chunk})
+
+
+def snapshot_write(
+    directory: Path | None = None, *, households: Sequence[int] | None = None
+) -> Path:
+    """Export the registry into ``directory`` (default ``var/monitoring/snapshot``);
+    only the rows of ``households`` when given (an incremental run's scope).
 
     Written into a sibling temporary directory and swapped in at the end, so a reader
     never sees half a snapshot.
@@ -99,14 +128,15 @@ def snapshot_write(directory: Path | None = None) -> Path:
         schema = registry_arrow_schema(table)
         with pq.ParquetWriter(building / f"{table}.parquet", schema, compression="zstd") as out:
             wrote = False
-            for rows in _chunks(queryset, fields):
-                columns = list(zip(*rows, strict=True))
-                arrays = [
-                    pa.array(list(values), type=field.type)
-                    for values, field in zip(columns, schema, strict=True)
-                ]
-                out.write_table(pa.Table.from_arrays(arrays, schema=schema))
-                wrote = True
+            for part in _scoped(table, queryset, households):
+                for rows in _chunks(part, fields):
+                    columns = list(zip(*rows, strict=True))
+                    arrays = [
+                        pa.array(list(values), type=field.type)
+                        for values, field in zip(columns, schema, strict=True)
+                    ]
+                    out.write_table(pa.Table.from_arrays(arrays, schema=schema))
+                    wrote = True
             if not wrote:
                 out.write_table(schema.empty_table())
     old = target.with_name(target.name + ".old")
