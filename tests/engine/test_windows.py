@@ -199,3 +199,33 @@ def test_the_window_is_applied_to_rows_inside_a_partly_covered_period(tmp_path: 
     assert plan_window.covers_period(datetime.date(2025, 12, 1), datetime.date(2026, 1, 1))
     assert not plan_window.covers_period(datetime.date(2025, 11, 1), datetime.date(2025, 12, 1))
     assert not plan_window.covers_period(datetime.date(2026, 2, 1), datetime.date(2026, 3, 1))
+
+
+def test_a_feed_column_named_like_the_store_folders_keeps_its_own_values(
+    county: Sources, tmp_path: Path
+) -> None:
+    # given: a rule reading social-insurance contributions, whose `period` column shares
+    # its name with the store's period=YYYY-MM folders
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "contributions.yaml").write_text(
+        "id: contributions\nversion: 1\nname: {zh: 缴费, en: contributions}\n"
+        "finds: {zh: 缴费, en: contributions}\nwhy: test\nlevels: [blue]\n"
+        "deadline_hours: {blue: 168}\n",
+        encoding="utf-8",
+    )
+    (pack / "contributions.sql").write_text(
+        "SELECT s.household_id, 'contributions' AS rule_id, 'blue' AS level,\n"
+        "  'c:' || CAST(s.household_id AS VARCHAR) AS event_key, MAX(s.period) AS event_date,\n"
+        "  json_object('months', COUNT(*)) AS evidence, '缴费' AS explanation\n"
+        "FROM social_insurance_contribution AS s\n"
+        "WHERE s.period >= :as_of - INTERVAL 90 DAY\n"
+        "GROUP BY s.household_id\n",
+        encoding="utf-8",
+    )
+    # when
+    result = run(load_pack(pack), county, as_of=AS_OF)
+    # then: the dates are the records' own months, not the folder names
+    dates = set(result.candidates["event_date"].to_pylist())
+    assert dates and all(isinstance(d, datetime.date) for d in dates)
+    assert max(dates) <= AS_OF

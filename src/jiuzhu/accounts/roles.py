@@ -35,6 +35,9 @@ class Perm(enum.StrEnum):
     PUSH_FEEDS = "push_feeds"
     MANAGE_RULES = "manage_rules"  # monitoring thresholds by region
     VIEW_FEEDS = "view_feeds"  # feed import history and quarantine
+    ENTER_APPLICATIONS = "enter_applications"  # intake, also on a household's behalf
+    RUN_ECONOMIC_CHECK = "run_economic_check"  # 家庭经济状况核对
+    MANAGE_STANDARDS = "manage_standards"  # 低保 standard and other dated standards
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -49,14 +52,28 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_USERS,
             Perm.MANAGE_RULES,
             Perm.VIEW_FEEDS,
+            Perm.ENTER_APPLICATIONS,
+            Perm.RUN_ECONOMIC_CHECK,
+            Perm.MANAGE_STANDARDS,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
-        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.IMPORT_ROSTER, Perm.EXPORT}
+        {
+            Perm.VIEW_PERSONAL_DATA,
+            Perm.EDIT_REGISTRY,
+            Perm.UNMASK,
+            Perm.IMPORT_ROSTER,
+            Perm.EXPORT,
+            Perm.ENTER_APPLICATIONS,
+            Perm.RUN_ECONOMIC_CHECK,
+        }
     ),
-    # Assistants knock on doors and phone families: they may see numbers in full.
-    Role.VILLAGE_ASSISTANT: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK}),
-    Role.CASEWORKER: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.UNMASK}),
+    # Assistants knock on doors and phone families: they may see numbers in full, and
+    # they apply on a family's behalf (帮办代办).
+    Role.VILLAGE_ASSISTANT: frozenset(
+        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.ENTER_APPLICATIONS}
+    ),
+    Role.CASEWORKER: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.UNMASK, Perm.ENTER_APPLICATIONS}),
     # Discipline inspection and audit read everything in their area and the audit log,
     # but change nothing.
     Role.SUPERVISOR: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT, Perm.VIEW_FEEDS}),

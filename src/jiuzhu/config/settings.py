@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "jiuzhu.registry",
     "jiuzhu.feeds",
     "jiuzhu.monitoring",
+    "jiuzhu.applications",
     "jiuzhu.synth",
 ]
 

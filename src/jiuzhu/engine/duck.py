@@ -27,7 +27,12 @@ def _quote(path: Path) -> str:
 
 
 def parquet_source(files: Sequence[Path]) -> str:
-    return "read_parquet([" + ", ".join(_quote(p) for p in files) + "], union_by_name = true)"
+    return "read_parquet([" + ", ".join(_quote(p) for p in files) + f"], {FEED_READ_OPTIONS})"
+
+
+# The store's folders are named period=…, and a feed may have a column of that name
+# (social-insurance contributions do): never let DuckDB turn folder names into columns.
+FEED_READ_OPTIONS = "union_by_name = true, hive_partitioning = false"
 
 
 def households_with_records(files: Sequence[Path], snapshot: Path) -> list[int]:
@@ -38,7 +43,7 @@ def households_with_records(files: Sequence[Path], snapshot: Path) -> list[int]:
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
     try:
         found = con.sql(
-            "SELECT DISTINCT p.household_id FROM read_parquet(?, union_by_name = true) AS f "
+            f"SELECT DISTINCT p.household_id FROM read_parquet(?, {FEED_READ_OPTIONS}) AS f "  # noqa: S608
             "JOIN read_parquet(?) AS p ON p.person_id = f.person_id "
             "WHERE p.household_id IS NOT NULL ORDER BY 1",
             params=[sorted(str(f) for f in files), str(snapshot / "persons.parquet")],

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from jiuzhu.core.crypto import FieldCipher
 from jiuzhu.engine.dialects import to_sql
-from jiuzhu.engine.duck import households_with_records
+from jiuzhu.engine.duck import FEED_READ_OPTIONS, households_with_records
 from jiuzhu.engine.inputs import REGISTRY_TABLES, Sources, feed_input_columns
 from jiuzhu.engine.rules import load_pack
 from jiuzhu.engine.runner import feed_select, prepare, registry_select, run, window_condition
@@ -165,7 +165,7 @@ def stage_scan_floor(directory: str) -> dict[str, Any]:
         files = [str(p) for p in sources.files_of(feed, window)]
         names = [c for c in plan.columns[feed.id] if c != "household_id"]  # person_id stored
         where = "" if window.unbounded else " WHERE " + window_condition(feed, window)
-        decode_all(names, f"read_parquet({files!r})", where)
+        decode_all(names, f"read_parquet({files!r}, {FEED_READ_OPTIONS})", where)
     return {"total": time.perf_counter() - clock, "peak_rss_mb": _peak_mb()}
 
 
@@ -210,7 +210,7 @@ def stage_postgres(directory: str, url: str) -> dict[str, Any]:
             files = [str(p) for p in sources.files_of(feed, window)]
             tables[feed.id] = (
                 {c: t for c, t in feed_input_columns(feed).items() if c in kept},
-                feed_select(feed, f"read_parquet({files!r}, union_by_name = true)", window, kept),
+                feed_select(feed, f"read_parquet({files!r}, {FEED_READ_OPTIONS})", window, kept),
             )
         for name, (columns, select) in tables.items():
             ddl = ", ".join(

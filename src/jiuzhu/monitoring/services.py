@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import traceback
 from collections.abc import Iterable, Sequence
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Role
 from jiuzhu.accounts.services import audit_record
+from jiuzhu.core.uploads import upload_checked
 from jiuzhu.engine.inputs import Sources
 from jiuzhu.engine.rules import RuleError, RulePack, coerce_parameter, load_pack
 from jiuzhu.engine.runner import run as engine_run
@@ -482,18 +482,13 @@ def warning_contact_record(
 
 
 def _photo_checked(upload: UploadedFile) -> tuple[str, str]:
-    if upload.size is None or upload.size > MAX_PHOTO_BYTES:
-        raise ValidationError(_("A photo may be at most 10 MB."))
-    head = upload.read(8)
-    upload.seek(0)
-    suffix = next((s for magic, s in PHOTO_TYPES.items() if head.startswith(magic)), None)
-    if suffix is None:
-        raise ValidationError(_("Photos must be JPEG or PNG images."))
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest(), suffix
+    return upload_checked(
+        upload,
+        kinds=PHOTO_TYPES,
+        max_bytes=MAX_PHOTO_BYTES,
+        too_large=_("A photo may be at most 10 MB."),
+        wrong_kind=_("Photos must be JPEG or PNG images."),
+    )
 
 
 @transaction.atomic

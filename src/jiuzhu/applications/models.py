@@ -1,0 +1,276 @@
+"""Applications for assistance and what decides them (一门受理、协同办理).
+
+One application may ask for several kinds of help at once. Kinds of help and the
+economic standards they are judged by are configuration: a county adds a kind, and a new
+低保 standard is a new dated row, never an edit, so every past check can be re-read
+against the figures it used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiuzhu.registry.choices import AreaType, Category
+
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+
+
+class AssistanceKind(models.Model):
+    """A kind of help one can apply for: the national ones, and any a county adds."""
+
+    class AmountRule(models.TextChoices):
+        # 低保: the gap between the standard and per-capita income, per member, with a floor
+        GAP_TO_STANDARD = "gap_to_standard", _("gap to the standard, per member")
+        # 特困: at least 1.3 × the local 低保 standard, per person supported
+        FACTOR_OF_STANDARD = "factor_of_standard", _("a factor of the standard, per person")
+        FIXED_MONTHLY = "fixed_monthly", _("fixed monthly amount")
+        ONE_OFF = "one_off", _("one-off payment")
+        NONE = "none", _("no payment (status only)")
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=50)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+
+    class IncomeTest(models.TextChoices):
+        # per-capita income below the 低保 standard, assets within limits
+        DIBAO = "dibao", _("below the 低保 standard")
+        # below the marginal factor × the standard, assets within limits
+        MARGINAL = "marginal", _("below the 低保边缘 line")
+        # below last year's disposable income, assets within limits, rigid share reached
+        RIGID = "rigid", _("rigid-expenditure hardship")
+        NONE = "none", _("no economic test")
+
+    # The national category an enrolment in this kind is counted under.
+    category = models.CharField(_("category"), max_length=24, choices=Category.choices)
+    income_test = models.CharField(
+        _("economic test"), max_length=12, choices=IncomeTest.choices, default=IncomeTest.DIBAO
+    )
+    amount_rule = models.CharField(
+        _("amount rule"), max_length=20, choices=AmountRule.choices, default=AmountRule.NONE
+    )
+    # Parameters of the amount rule, e.g. {"floor": "30"} or {"monthly": "120"}.
+    amount_parameters = models.JSONField(_("amount parameters"), default=dict, blank=True)
+    review_months = models.PositiveSmallIntegerField(_("review every (months)"), default=12)
+    required_documents = models.JSONField(_("required documents"), default=list, blank=True)
+    is_builtin = models.BooleanField(default=False)
+    # A kind a county added applies in that county only; built-in kinds everywhere.
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_builtin", "code"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class Standard(models.Model):
+    """One dated value of an economic standard for part of the country.
+
+    The value in force for a household is the one of the longest region prefix, the
+    household's urban/rural type before "both", and the latest ``valid_from`` on or
+    before the day asked about. Rows are never changed: a new standard is a new row.
+    """
+
+    class Name(models.TextChoices):
+        DIBAO_MONTHLY = "dibao_monthly", _("低保 standard (yuan per person a month)")
+        MARGINAL_FACTOR = "marginal_factor", _("低保边缘 factor of the 低保 standard")
+        DISPOSABLE_INCOME = (
+            "disposable_income",
+            _("per-capita disposable income of last year (yuan)"),
+        )
+        RIGID_SHARE = "rigid_share", _("rigid expenditure share of household income")
+        DEPOSIT_MONTHS = (
+            "deposit_months",
+            _("per-capita deposits limit (months of the 低保 standard)"),
+        )
+        VEHICLE_LIMIT = "vehicle_limit", _("vehicle value limit (yuan; 0 = no vehicle)")
+        BUSINESS_LIMIT = "business_limit", _("registered business capital limit (yuan)")
+        HOUSING_LIMIT = "housing_limit", _("property limit (number of homes)")
+
+    name = models.CharField(_("standard"), max_length=24, choices=Name.choices)
+    # None: the national default.
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    area_type = models.CharField(
+        _("urban or rural"), max_length=8, choices=AreaType.choices, blank=True
+    )
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    valid_from = models.DateField(_("valid from"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "region_id", "area_type", "-valid_from", "-id"]
+        indexes = [models.Index(fields=["name", "valid_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.region_id or '*'} {self.area_type or '*'} {self.valid_from}"
+
+
+class Application(models.Model):
+    class Channel(models.TextChoices):
+        SELF = "self", _("by the applicant")
+        ON_BEHALF = "on_behalf", _("by a worker on the applicant's behalf (帮办代办)")
+        WARNING = "warning", _("from a verified warning")
+        POLICY = "policy", _("from a policy match")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    number = models.CharField(_("application number"), max_length=32, unique=True)
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="applications"
+    )
+    # The household's village, copied so that worklists are scoped by an indexed prefix.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    applicant = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    source_warning = models.ForeignKey(
+        "monitoring.Warning", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("reason for applying"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    scope_region_lookup = "region__code"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["region", "status"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @classmethod
+    def scope_assigned(cls, user: Any) -> Q | None:
+        # Whoever entered an application keeps seeing it, wherever the household moved.
+        return Q(entered_by=user)
+
+
+class RequestedKind(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="kinds")
+    kind = models.ForeignKey(AssistanceKind, on_delete=models.PROTECT, related_name="+")
+    # 临时救助 and other one-off help: what the applicant asks for.
+    requested_amount = models.DecimalField(_("amount requested"), **MONEY, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind"], name="one_request_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.kind_id}"
+
+
+class DeclaredFigure(models.Model):
+    """What the household declares (申报): compared with what the check finds."""
+
+    class Item(models.TextChoices):
+        INCOME = "income", _("income a year")
+        DEPOSITS = "deposits", _("deposits")
+        VEHICLES = "vehicles", _("vehicles")
+        HOMES = "homes", _("homes")
+        BUSINESSES = "businesses", _("businesses")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="declared")
+    item = models.CharField(_("item"), max_length=12, choices=Item.choices)
+    # For income: the income kind (wages, business…); blank for the other items.
+    detail = models.CharField(_("detail"), max_length=16, blank=True)
+    amount = models.DecimalField(_("amount or count"), **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "item", "detail"], name="one_declaration_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}:{self.detail} {self.amount}"
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        ID_CARD = "id_card", _("ID card")
+        HUKOU = "hukou", _("household register (户口簿)")
+        INCOME_PROOF = "income_proof", _("proof of income")
+        MEDICAL_BILLS = "medical_bills", _("medical bills")
+        DISABILITY_CERTIFICATE = "disability_cert", _("disability certificate")
+        AUTHORISATION = "authorisation", _("authorisation for the economic check")
+        OTHER = "other", _("other")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=16, choices=Kind.choices)
+    file = models.FileField(upload_to="applications/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sha256[:12]}"
+
+
+class CheckAuthorisation(models.Model):
+    """The household's written authorisation for the economic check (核对授权书):
+    without it, the check does not run."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="authorisation"
+    )
+    signed_on = models.DateField(_("signed on"))
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+")
+    # The adult members who signed (person ids), as the form lists them.
+    signers = models.JSONField(_("signed by"), default=list)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"authorisation {self.application_id} {self.signed_on}"
+
+
+class EconomicCheck(models.Model):
+    """One household economic check (家庭经济状况核对) and its full report."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="checks")
+    as_of = models.DateField(_("as of"))
+    members = models.PositiveSmallIntegerField(_("members counted"))
+    annual_income = models.DecimalField(_("household income a year"), **MONEY)
+    per_capita_monthly_income = models.DecimalField(_("per-capita income a month"), **MONEY)
+    # sources, figures, standards, verdicts per kind, discrepancies (see check.py)
+    report = models.JSONField(default=dict)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    run_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-run_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"check {self.pk} of {self.application_id}"
