@@ -38,6 +38,7 @@ class Perm(enum.StrEnum):
     ENTER_APPLICATIONS = "enter_applications"  # intake, also on a household's behalf
     RUN_ECONOMIC_CHECK = "run_economic_check"  # 家庭经济状况核对
     MANAGE_STANDARDS = "manage_standards"  # 低保 standard and other dated standards
+    DECIDE_APPLICATIONS = "decide_applications"  # 审核确认, 先行救助
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -55,6 +56,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ENTER_APPLICATIONS,
             Perm.RUN_ECONOMIC_CHECK,
             Perm.MANAGE_STANDARDS,
+            Perm.DECIDE_APPLICATIONS,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -66,6 +68,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.EXPORT,
             Perm.ENTER_APPLICATIONS,
             Perm.RUN_ECONOMIC_CHECK,
+            Perm.DECIDE_APPLICATIONS,
         }
     ),
     # Assistants knock on doors and phone families: they may see numbers in full, and

@@ -56,6 +56,13 @@ class AssistanceKind(models.Model):
     # Parameters of the amount rule, e.g. {"floor": "30"} or {"monthly": "120"}.
     amount_parameters = models.JSONField(_("amount parameters"), default=dict, blank=True)
     review_months = models.PositiveSmallIntegerField(_("review every (months)"), default=12)
+    # 审核确认 within this many working days of submission (低保审核确认办法: 30)
+    decision_days = models.PositiveSmallIntegerField(
+        _("time limit for the decision (working days)"), default=30
+    )
+    disclosure_days = models.PositiveSmallIntegerField(
+        _("public disclosure (days; 0 = none)"), default=7
+    )
     required_documents = models.JSONField(_("required documents"), default=list, blank=True)
     is_builtin = models.BooleanField(default=False)
     # A kind a county added applies in that county only; built-in kinds everywhere.
@@ -130,7 +137,12 @@ class Application(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted")
+        DECIDED = "decided", _("decided")
         WITHDRAWN = "withdrawn", _("withdrawn")
+
+    class Tier(models.TextChoices):
+        TOWN = "town", _("town (审核确认)")
+        COUNTY = "county", _("county (提级复审)")
 
     number = models.CharField(_("application number"), max_length=32, unique=True)
     household = models.ForeignKey(
@@ -152,6 +164,12 @@ class Application(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    # Who decides now, and by when (the legal time limit); overdue goes to the county.
+    tier = models.CharField(_("decided at"), max_length=8, choices=Tier.choices, default=Tier.TOWN)
+    due_at = models.DateTimeField(_("decision due"), null=True, blank=True)
+    referred_up_at = models.DateTimeField(_("referred to the county"), null=True, blank=True)
+    referral_reason = models.TextField(_("why it went to the county"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
     scope_region_lookup = "region__code"
 
@@ -252,6 +270,68 @@ class CheckAuthorisation(models.Model):
 
     def __str__(self) -> str:
         return f"authorisation {self.application_id} {self.signed_on}"
+
+
+class Decision(models.Model):
+    """The decision on one kind asked for (审核确认). The maker is never the person who
+    entered the application; an exception (一事一议) needs a second approver."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    class Status(models.TextChoices):
+        FINAL = "final", _("final")
+        AWAITING_SECOND = "awaiting_second", _("awaiting the second approver")
+
+    requested = models.OneToOneField(
+        RequestedKind, on_delete=models.PROTECT, related_name="decision"
+    )
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    tier = models.CharField(_("decided at"), max_length=8, choices=Application.Tier.choices)
+    is_exception = models.BooleanField(_("exception (一事一议)"), default=False)
+    reasons = models.TextField(_("reasons"))
+    economic_check = models.ForeignKey(
+        "EconomicCheck", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    monthly_amount = models.DecimalField(_("monthly amount"), **MONEY, default=0)
+    one_off_amount = models.DecimalField(_("one-off amount"), **MONEY, default=0)
+    amount_explanation = models.CharField(_("how the amount was computed"), max_length=300)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    made_at = models.DateTimeField(auto_now_add=True)
+    second_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    second_reasons = models.TextField(_("second approver's reasons"), blank=True)
+    second_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.requested_id}"
+
+
+class UrgentRelief(models.Model):
+    """先行救助: urgent temporary help paid at once; the file is completed afterwards,
+    within a deadline."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="urgent_relief"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    reasons = models.TextField(_("reasons"))
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    paid_at = models.DateTimeField(auto_now_add=True)
+    file_due = models.DateField(_("file to be completed by"))
+    completed_at = models.DateTimeField(_("file completed"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("reported overdue"), null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"先行救助 {self.application_id} {self.amount}"
 
 
 class EconomicCheck(models.Model):

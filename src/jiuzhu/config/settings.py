@@ -172,6 +172,12 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # A directory holding a rule pack (YAML + SQL); empty = the default pack shipped with jiuzhu.
 JIUZHU_RULE_PACK = env.str("JIUZHU_RULE_PACK", default="")
+# Public holidays and make-up working weekends (ISO dates, comma-separated) for the legal
+# time limits counted in working days; weekdays otherwise.
+JIUZHU_HOLIDAYS = env.list("JIUZHU_HOLIDAYS", default=[])
+JIUZHU_WORKING_WEEKENDS = env.list("JIUZHU_WORKING_WEEKENDS", default=[])
+# 先行救助: the file is completed within this many working days of the payment.
+JIUZHU_URGENT_FILE_DAYS = env.int("JIUZHU_URGENT_FILE_DAYS", default=5)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -17,8 +17,6 @@ from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
-from jiuzhu.accounts.scoping import region_in_scope, user_has_perm
-from jiuzhu.accounts.services import audit_record
 from jiuzhu.applications import check
 from jiuzhu.applications.models import (
     Application,
@@ -31,8 +29,14 @@ from jiuzhu.applications.models import (
     Standard,
 )
 from jiuzhu.applications.selectors import kinds_available, standard_in_force
+from jiuzhu.applications.services.common import (
+    audit_application,
+    require_perm,
+    urgent_relief_complete,
+)
 from jiuzhu.core.masking import mask_name
 from jiuzhu.core.uploads import upload_checked
+from jiuzhu.core.workdays import add_working_days
 from jiuzhu.feeds.selectors import records_of_persons
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.registry.selectors import household_file_get
@@ -65,22 +69,6 @@ class CheckNotAuthorised(PermissionDenied):
     """The household has not authorised the economic check (核对授权书)."""
 
 
-def _require(actor: User | None, perm: Perm, region_code: str) -> None:
-    if actor is None or not user_has_perm(actor, perm) or not region_in_scope(actor, region_code):
-        raise PermissionDenied(_("You may not do this for this household."))
-
-
-def _audit(actor: User | None, application: Application, action: str, **detail: Any) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="applications.application",
-        object_id=application.pk,
-        region_code=application.region_id,
-        detail=detail,
-    )
-
-
 @transaction.atomic
 def application_start(
     *,
@@ -94,7 +82,7 @@ def application_start(
     warning: Any = None,
 ) -> Application:
     """A new application (draft) for one or more kinds of help."""
-    _require(actor, Perm.ENTER_APPLICATIONS, household.region_id)
+    require_perm(actor, Perm.ENTER_APPLICATIONS, household.region_id)
     errors: dict[str, str] = {}
     if applicant.household_id != household.pk or applicant.is_deceased:
         errors["applicant"] = _("The applicant must be a living member of the household.")
@@ -128,7 +116,7 @@ def application_start(
         RequestedKind.objects.create(
             application=application, kind=offered[code], requested_amount=amount
         )
-    _audit(actor, application, AuditAction.CREATE, kinds=list(kinds), channel=channel)
+    audit_application(actor, application, AuditAction.CREATE, kinds=list(kinds), channel=channel)
     timeline_add(
         household_id=household.pk,
         kind="applications.started",
@@ -198,7 +186,7 @@ def application_declare(
 ) -> list[DeclaredFigure]:
     """Record (or replace) what the household declares: income per kind, deposits, and
     counts of vehicles, homes and businesses."""
-    _require(actor, Perm.ENTER_APPLICATIONS, application.region_id)
+    require_perm(actor, Perm.ENTER_APPLICATIONS, application.region_id)
     _editable(application)
     errors: dict[str, str] = {}
     clean: dict[tuple[str, str], Decimal] = {}
@@ -223,7 +211,7 @@ def application_declare(
             application=application, item=item, detail=detail, defaults={"amount": amount}
         )
         saved.append(figure)
-    _audit(
+    audit_application(
         actor,
         application,
         AuditAction.UPDATE,
@@ -252,7 +240,7 @@ def _document_checked(upload: UploadedFile) -> tuple[str, str]:
 def document_add(
     *, actor: User, application: Application, kind: str, upload: UploadedFile
 ) -> Document:
-    _require(actor, Perm.ENTER_APPLICATIONS, application.region_id)
+    require_perm(actor, Perm.ENTER_APPLICATIONS, application.region_id)
     if kind not in Document.Kind.values:
         raise ValidationError({"kind": _("Choose the kind of document.")})
     digest, content_type = _document_checked(upload)
@@ -266,7 +254,7 @@ def document_add(
     extension = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
     document.file.save(f"{digest[:16]}{extension[content_type]}", upload, save=False)
     document.save()
-    _audit(actor, application, AuditAction.CREATE, document=kind, sha256=digest)
+    audit_application(actor, application, AuditAction.CREATE, document=kind, sha256=digest)
     return document
 
 
@@ -281,7 +269,7 @@ def authorisation_record(
 ) -> CheckAuthorisation:
     """Record the household's signed authorisation for the economic check. Every adult
     living member must have signed (the form lists them)."""
-    _require(actor, Perm.ENTER_APPLICATIONS, application.region_id)
+    require_perm(actor, Perm.ENTER_APPLICATIONS, application.region_id)
     errors: dict[str, str] = {}
     if document.application_id != application.pk or document.kind != Document.Kind.AUTHORISATION:
         errors["document"] = _("Attach the signed authorisation form first.")
@@ -309,7 +297,7 @@ def authorisation_record(
             "recorded_by": actor,
         },
     )
-    _audit(actor, application, AuditAction.UPDATE, authorisation=str(signed_on))
+    audit_application(actor, application, AuditAction.UPDATE, authorisation=str(signed_on))
     return authorisation
 
 
@@ -321,7 +309,7 @@ def _age(birth: datetime.date, on: datetime.date) -> int:
 def application_submit(*, actor: User, application: Application) -> Application:
     """Hand the application in: every required document attached, and the authorisation
     recorded when any kind asked for is means-tested."""
-    _require(actor, Perm.ENTER_APPLICATIONS, application.region_id)
+    require_perm(actor, Perm.ENTER_APPLICATIONS, application.region_id)
     _editable(application)
     kinds = [r.kind for r in application.kinds.select_related("kind")]
     have = set(application.documents.values_list("kind", flat=True))
@@ -345,8 +333,16 @@ def application_submit(*, actor: User, application: Application) -> Application:
         raise ValidationError(errors)
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
-    application.save(update_fields=["status", "submitted_at"])
-    _audit(actor, application, AuditAction.UPDATE, status="submitted")
+    # The legal time limit runs from submission: the shortest of the kinds asked for.
+    days = min(k.decision_days for k in kinds)
+    due = add_working_days(timezone.localdate(), days)
+    application.due_at = datetime.datetime.combine(
+        due, datetime.time(23, 59, 59), tzinfo=timezone.get_current_timezone()
+    )
+    application.save(update_fields=["status", "submitted_at", "due_at"])
+    audit_application(actor, application, AuditAction.UPDATE, status="submitted", due=str(due))
+    # 先行救助 paid earlier: handing in the complete file closes its follow-up task.
+    urgent_relief_complete(application=application)
     timeline_add(
         household_id=application.household_id,
         kind="applications.submitted",
@@ -395,7 +391,7 @@ def economic_check_run(
 ) -> EconomicCheck:
     """The household economic check. Refuses to run without the household's written
     authorisation; otherwise computes and stores the full report."""
-    _require(actor, Perm.RUN_ECONOMIC_CHECK, application.region_id)
+    require_perm(actor, Perm.RUN_ECONOMIC_CHECK, application.region_id)
     if not CheckAuthorisation.objects.filter(application=application).exists():
         raise CheckNotAuthorised(
             _("The household has not authorised the economic check; it was not run.")
@@ -429,7 +425,7 @@ def economic_check_run(
         report=report.data,
         run_by=actor,
     )
-    _audit(
+    audit_application(
         actor,
         application,
         AuditAction.CREATE,

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from jiuzhu.applications.services import applications_escalate_overdue
+
+
+class Command(BaseCommand):
+    help = (
+        "Applications: `applications escalate` moves decisions past their legal time "
+        "limit to the county and reports 先行救助 files not completed in time."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("escalate", help="escalate overdue steps (run it every few minutes)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = applications_escalate_overdue()
+        self.stdout.write(
+            f"{counts['escalated']} applications escalated to the county, "
+            f"{counts['urgent_overdue']} 先行救助 files overdue"
+        )

@@ -1,0 +1,41 @@
+"""Writes of the applications app (HackSoft services), one module per stage."""
+
+from jiuzhu.applications.services.common import urgent_relief_complete
+from jiuzhu.applications.services.decisions import (
+    application_refer_up,
+    applications_escalate_overdue,
+    decision_make,
+    decision_second_approve,
+    urgent_relief_pay,
+)
+from jiuzhu.applications.services.intake import (
+    CHECK_STANDARDS,
+    KINDS_FOR_RULE,
+    CheckNotAuthorised,
+    application_declare,
+    application_from_warning,
+    application_start,
+    application_submit,
+    authorisation_record,
+    document_add,
+    economic_check_run,
+)
+
+__all__ = [
+    "CHECK_STANDARDS",
+    "KINDS_FOR_RULE",
+    "CheckNotAuthorised",
+    "application_declare",
+    "application_from_warning",
+    "application_refer_up",
+    "application_start",
+    "application_submit",
+    "applications_escalate_overdue",
+    "authorisation_record",
+    "decision_make",
+    "decision_second_approve",
+    "document_add",
+    "economic_check_run",
+    "urgent_relief_complete",
+    "urgent_relief_pay",
+]
