@@ -138,6 +138,8 @@ class Application(models.Model):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted")
         DECIDED = "decided", _("decided")
+        DISCLOSED = "disclosed", _("on public disclosure")
+        CONFIRMED = "confirmed", _("confirmed")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     class Tier(models.TextChoices):
@@ -283,10 +285,9 @@ class Decision(models.Model):
     class Status(models.TextChoices):
         FINAL = "final", _("final")
         AWAITING_SECOND = "awaiting_second", _("awaiting the second approver")
+        REVOKED = "revoked", _("revoked after an upheld objection")
 
-    requested = models.OneToOneField(
-        RequestedKind, on_delete=models.PROTECT, related_name="decision"
-    )
+    requested = models.ForeignKey(RequestedKind, on_delete=models.PROTECT, related_name="decisions")
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="decisions")
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
@@ -308,6 +309,16 @@ class Decision(models.Model):
     )
     second_reasons = models.TextField(_("second approver's reasons"), blank=True)
     second_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # one live decision per kind asked for; a revoked one may be followed by another
+            models.UniqueConstraint(
+                fields=["requested"],
+                condition=~Q(status="revoked"),
+                name="one_live_decision_per_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.requested_id}"
@@ -332,6 +343,77 @@ class UrgentRelief(models.Model):
 
     def __str__(self) -> str:
         return f"先行救助 {self.application_id} {self.amount}"
+
+
+class Disclosure(models.Model):
+    """Public disclosure (公示) of an approved application for a set period.
+
+    What the public sees is built by ``disclosure.public_entry`` from an allow-list of
+    fields — never from this row directly."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("on display")
+        ENDED = "ended", _("period ended, taken down")
+        WITHDRAWN = "withdrawn", _("withdrawn after an objection")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    # The village of the household; the town and county pages list it too.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RUNNING
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+    taken_down_at = models.DateTimeField(_("taken down"), null=True, blank=True)
+    # Short public reference for the QR code and objections (no personal data).
+    reference = models.CharField(max_length=16, unique=True)
+
+    scope_region_lookup = "region__code"
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        indexes = [models.Index(fields=["status", "ends_on"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @classmethod
+    def scope_assigned(cls, user: Any) -> Q | None:
+        return None
+
+
+class Objection(models.Model):
+    """An objection raised during disclosure (异议): it must be resolved before the case
+    is confirmed; an upheld objection sends the case back to be decided again."""
+
+    class Resolution(models.TextChoices):
+        UPHELD = "upheld", _("upheld: the case is decided again")
+        DISMISSED = "dismissed", _("dismissed")
+
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="objections")
+    received_at = models.DateTimeField(_("received"))
+    channel = models.CharField(_("received by"), max_length=40)
+    content = models.TextField(_("objection"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(
+        _("resolution"), max_length=12, choices=Resolution.choices, blank=True
+    )
+    resolution_notes = models.TextField(_("how it was resolved"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"objection {self.pk} to {self.disclosure_id}"
 
 
 class EconomicCheck(models.Model):

@@ -178,6 +178,8 @@ JIUZHU_HOLIDAYS = env.list("JIUZHU_HOLIDAYS", default=[])
 JIUZHU_WORKING_WEEKENDS = env.list("JIUZHU_WORKING_WEEKENDS", default=[])
 # 先行救助: the file is completed within this many working days of the payment.
 JIUZHU_URGENT_FILE_DAYS = env.int("JIUZHU_URGENT_FILE_DAYS", default=5)
+# The supervision phone printed on every public disclosure (监督电话).
+JIUZHU_SUPERVISION_PHONE = env.str("JIUZHU_SUPERVISION_PHONE", default="12345")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -14,5 +14,6 @@ urlpatterns = [
     path("households/", include("jiuzhu.registry.urls")),
     path("warnings/", include("jiuzhu.monitoring.urls")),
     path("feeds/", include("jiuzhu.feeds.urls")),
+    path("disclosure/", include("jiuzhu.applications.urls")),
     path("api/v1/", api.urls),
 ]

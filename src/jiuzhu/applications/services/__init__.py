@@ -8,6 +8,12 @@ from jiuzhu.applications.services.decisions import (
     decision_second_approve,
     urgent_relief_pay,
 )
+from jiuzhu.applications.services.disclosure import (
+    disclosure_publish,
+    disclosures_end_due,
+    objection_record,
+    objection_resolve,
+)
 from jiuzhu.applications.services.intake import (
     CHECK_STANDARDS,
     KINDS_FOR_RULE,
@@ -34,8 +40,12 @@ __all__ = [
     "authorisation_record",
     "decision_make",
     "decision_second_approve",
+    "disclosure_publish",
+    "disclosures_end_due",
     "document_add",
     "economic_check_run",
+    "objection_record",
+    "objection_resolve",
     "urgent_relief_complete",
     "urgent_relief_pay",
 ]

@@ -132,7 +132,11 @@ def decision_make(
     errors: dict[str, str] = {}
     if requested is None:
         errors["kind"] = _("This kind of help was not asked for.")
-    elif Decision.objects.filter(requested=requested).exists():
+    elif (
+        Decision.objects.filter(requested=requested)
+        .exclude(status=Decision.Status.REVOKED)
+        .exists()
+    ):
         errors["kind"] = _("This kind of help has been decided already.")
     if outcome not in Decision.Outcome.values:
         errors["outcome"] = _("Choose approve or reject.")
