@@ -34,6 +34,20 @@ def audit_application(
     )
 
 
+def application_timeline(
+    application: Application, kind: str, summary: str, actor: User | None
+) -> None:
+    """One entry on the household's timeline about this application."""
+    timeline_add(
+        household_id=application.household_id,
+        kind=kind,
+        summary=summary,
+        object_type="applications.application",
+        object_id=application.pk,
+        actor=actor,
+    )
+
+
 def urgent_relief_complete(*, application: Application) -> UrgentRelief | None:
     """Close the 先行救助 follow-up task once the complete file is handed in."""
     relief = UrgentRelief.objects.filter(application=application, completed_at=None).first()
@@ -42,11 +56,10 @@ def urgent_relief_complete(*, application: Application) -> UrgentRelief | None:
     relief.completed_at = timezone.now()
     relief.save(update_fields=["completed_at"])
     audit_application(None, application, AuditAction.UPDATE, urgent_relief="file completed")
-    timeline_add(
-        household_id=application.household_id,
-        kind="applications.urgent_completed",
-        summary=_("先行救助 file completed for %(number)s") % {"number": application.number},
-        object_type="applications.application",
-        object_id=application.pk,
+    application_timeline(
+        application,
+        "applications.urgent_completed",
+        _("先行救助 file completed for %(number)s") % {"number": application.number},
+        None,
     )
     return relief

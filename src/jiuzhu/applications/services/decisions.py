@@ -25,9 +25,12 @@ from jiuzhu.applications.models import (
     UrgentRelief,
 )
 from jiuzhu.applications.selectors import standard_in_force
-from jiuzhu.applications.services.common import audit_application, require_perm
+from jiuzhu.applications.services.common import (
+    application_timeline,
+    audit_application,
+    require_perm,
+)
 from jiuzhu.core.workdays import add_working_days
-from jiuzhu.registry.timeline import timeline_add
 
 COUNTY_CODE_LENGTH = 6
 
@@ -46,17 +49,6 @@ def _may_decide_at_tier(actor: User, application: Application) -> None:
         raise PermissionDenied(_("This application is with the county for review."))
 
 
-def _timeline(application: Application, kind: str, summary: str, actor: User | None) -> None:
-    timeline_add(
-        household_id=application.household_id,
-        kind=kind,
-        summary=summary,
-        object_type="applications.application",
-        object_id=application.pk,
-        actor=actor,
-    )
-
-
 def _finish_if_decided(application: Application) -> None:
     requested = application.kinds.count()
     final = Decision.objects.filter(application=application, status=Decision.Status.FINAL).count()
@@ -64,7 +56,7 @@ def _finish_if_decided(application: Application) -> None:
         application.status = Application.Status.DECIDED
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "decided_at"])
-        _timeline(
+        application_timeline(
             application,
             "applications.decided",
             _("Application %(number)s decided") % {"number": application.number},
@@ -191,7 +183,7 @@ def decision_make(
         monthly=str(monthly),
         one_off=str(one_off),
     )
-    _timeline(
+    application_timeline(
         application,
         "applications.decision",
         _("%(kind)s: %(outcome)s%(exception)s")
@@ -229,7 +221,7 @@ def decision_second_approve(*, actor: User, decision: Decision, reasons: str) ->
     decision.second_at = timezone.now()
     decision.save(update_fields=["status", "second_approver", "second_reasons", "second_at"])
     audit_application(actor, application, AuditAction.UPDATE, decision=decision.pk, second=True)
-    _timeline(
+    application_timeline(
         application,
         "applications.decision_confirmed",
         _("Exception confirmed by a second approver"),
@@ -255,7 +247,7 @@ def application_refer_up(*, actor: User, application: Application, reasons: str)
     application.referral_reason = reasons.strip()
     application.save(update_fields=["tier", "referred_up_at", "referral_reason"])
     audit_application(actor, application, AuditAction.UPDATE, tier="county", reasons=reasons)
-    _timeline(
+    application_timeline(
         application,
         "applications.referred_up",
         _("Referred to the county for review (提级复审)"),
@@ -296,7 +288,7 @@ def urgent_relief_pay(
     audit_application(
         actor, application, AuditAction.CREATE, urgent_relief=str(amount), file_due=str(due)
     )
-    _timeline(
+    application_timeline(
         application,
         "applications.urgent_paid",
         _("先行救助: %(amount)s yuan paid; file to be completed by %(due)s")
@@ -357,7 +349,7 @@ def applications_escalate_overdue(*, now: datetime.datetime | None = None) -> di
             continue
         escalated += 1
         audit_application(None, application, AuditAction.UPDATE, tier="county", overdue=True)
-        _timeline(
+        application_timeline(
             application,
             "applications.escalated",
             _("Decision overdue: escalated to the county"),
@@ -371,7 +363,7 @@ def applications_escalate_overdue(*, now: datetime.datetime | None = None) -> di
             continue
         reported += 1
         audit_application(None, relief.application, AuditAction.UPDATE, urgent_overdue=True)
-        _timeline(
+        application_timeline(
             relief.application,
             "applications.urgent_overdue",
             _("先行救助 file not completed in time"),

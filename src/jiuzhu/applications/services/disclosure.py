@@ -13,8 +13,11 @@ from django.utils.translation import gettext as _
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.applications.models import Application, Decision, Disclosure, Objection
-from jiuzhu.applications.services.common import audit_application, require_perm
-from jiuzhu.registry.timeline import timeline_add
+from jiuzhu.applications.services.common import (
+    application_timeline,
+    audit_application,
+    require_perm,
+)
 
 # No 0/O/1/I/L: references are read aloud on the phone and typed from a notice board.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -22,17 +25,6 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 def _reference() -> str:
     return "GS" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
-
-
-def _timeline(application: Application, kind: str, summary: str, actor: User | None) -> None:
-    timeline_add(
-        household_id=application.household_id,
-        kind=kind,
-        summary=summary,
-        object_type="applications.application",
-        object_id=application.pk,
-        actor=actor,
-    )
 
 
 @transaction.atomic
@@ -72,7 +64,7 @@ def disclosure_publish(
         starts_on=str(disclosure.starts_on),
         ends_on=str(disclosure.ends_on),
     )
-    _timeline(
+    application_timeline(
         application,
         "applications.disclosed",
         _("On public disclosure %(start)s – %(end)s (%(reference)s)")
@@ -109,7 +101,7 @@ def objection_record(
         recorded_by=actor,
     )
     audit_application(actor, disclosure.application, AuditAction.CREATE, objection=objection.pk)
-    _timeline(
+    application_timeline(
         disclosure.application,
         "applications.objection",
         _("Objection received during disclosure"),
@@ -155,14 +147,16 @@ def objection_resolve(
         Application.objects.filter(pk=application.pk).update(
             status=Application.Status.SUBMITTED, decided_at=None
         )
-        _timeline(
+        application_timeline(
             application,
             "applications.objection_upheld",
             _("Objection upheld: disclosure withdrawn, the case is decided again"),
             actor,
         )
     else:
-        _timeline(application, "applications.objection_dismissed", _("Objection dismissed"), actor)
+        application_timeline(
+            application, "applications.objection_dismissed", _("Objection dismissed"), actor
+        )
         if disclosure.status == Disclosure.Status.ENDED:
             _confirm(application, actor)
     return objection
@@ -176,7 +170,7 @@ def _confirm(application: Application, actor: User | None) -> None:
     if not claimed:
         return
     audit_application(actor, application, AuditAction.UPDATE, status="confirmed")
-    _timeline(
+    application_timeline(
         application,
         "applications.confirmed",
         _("Confirmed after public disclosure"),
@@ -202,7 +196,7 @@ def disclosures_end_due(*, today: datetime.date | None = None) -> dict[str, int]
         audit_application(
             None, application, AuditAction.UPDATE, disclosure=disclosure.reference, taken_down=True
         )
-        _timeline(
+        application_timeline(
             application,
             "applications.disclosure_ended",
             _("Disclosure period ended; taken down"),

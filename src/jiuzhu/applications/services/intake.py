@@ -30,6 +30,7 @@ from jiuzhu.applications.models import (
 )
 from jiuzhu.applications.selectors import kinds_available, standard_in_force
 from jiuzhu.applications.services.common import (
+    application_timeline,
     audit_application,
     require_perm,
     urgent_relief_complete,
@@ -117,14 +118,12 @@ def application_start(
             application=application, kind=offered[code], requested_amount=amount
         )
     audit_application(actor, application, AuditAction.CREATE, kinds=list(kinds), channel=channel)
-    timeline_add(
-        household_id=household.pk,
-        kind="applications.started",
-        summary=_("Application %(number)s for %(kinds)s")
+    application_timeline(
+        application,
+        "applications.started",
+        _("Application %(number)s for %(kinds)s")
         % {"number": application.number, "kinds": "、".join(offered[k].name_zh for k in kinds)},
-        object_type="applications.application",
-        object_id=application.pk,
-        actor=actor,
+        actor,
     )
     return application
 
@@ -343,13 +342,11 @@ def application_submit(*, actor: User, application: Application) -> Application:
     audit_application(actor, application, AuditAction.UPDATE, status="submitted", due=str(due))
     # 先行救助 paid earlier: handing in the complete file closes its follow-up task.
     urgent_relief_complete(application=application)
-    timeline_add(
-        household_id=application.household_id,
-        kind="applications.submitted",
-        summary=_("Application %(number)s submitted") % {"number": application.number},
-        object_type="applications.application",
-        object_id=application.pk,
-        actor=actor,
+    application_timeline(
+        application,
+        "applications.submitted",
+        _("Application %(number)s submitted") % {"number": application.number},
+        actor,
     )
     return application
 
