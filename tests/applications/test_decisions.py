@@ -84,7 +84,11 @@ def test_whoever_entered_the_case_cannot_approve_it(personas: Personas, family: 
     )
     assert decision.status == Decision.Status.FINAL
     application.refresh_from_db()
-    assert application.status == Application.Status.DECIDED
+    # temporary help is not put on disclosure first: confirmed, and on the registry
+    assert application.status == Application.Status.CONFIRMED
+    decision.refresh_from_db()
+    assert decision.enrolment is not None
+    assert decision.enrolment.category == "temporary"
 
 
 def test_dibao_approved_on_the_check_pays_the_gap(personas: Personas, family: Family) -> None:

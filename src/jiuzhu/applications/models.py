@@ -172,6 +172,7 @@ class Application(models.Model):
     referred_up_at = models.DateTimeField(_("referred to the county"), null=True, blank=True)
     referral_reason = models.TextField(_("why it went to the county"), blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
 
     scope_region_lookup = "region__code"
 
@@ -309,6 +310,10 @@ class Decision(models.Model):
     )
     second_reasons = models.TextField(_("second approver's reasons"), blank=True)
     second_at = models.DateTimeField(null=True, blank=True)
+    # The registry enrolment this approval became on confirmation.
+    enrolment = models.ForeignKey(
+        "registry.Enrolment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -414,6 +419,58 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"objection {self.pk} to {self.disclosure_id}"
+
+
+class PaymentList(models.Model):
+    """The month's payment list (发放名册) of an area, for the bank. Rebuilding a month
+    adds a new version; earlier versions stay as they were handed over."""
+
+    month = models.DateField(_("month"))  # first day
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveSmallIntegerField(default=1)
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    total = models.DecimalField(_("total"), **MONEY, default=0)
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    built_at = models.DateTimeField(auto_now_add=True)
+
+    scope_region_lookup = "region__code"
+
+    class Meta:
+        ordering = ["-month", "region_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "region", "version"], name="one_payment_list_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.month:%Y-%m} v{self.version}"
+
+    @classmethod
+    def scope_assigned(cls, user: Any) -> Q | None:
+        return None
+
+
+class PaymentLine(models.Model):
+    class Kind(models.TextChoices):
+        MONTHLY = "monthly", _("monthly")
+        ONE_OFF = "one_off", _("one-off")
+
+    payment_list = models.ForeignKey(PaymentList, on_delete=models.CASCADE, related_name="lines")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+")
+    payee = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
+    assistance = models.ForeignKey(AssistanceKind, on_delete=models.PROTECT, related_name="+")
+    payment = models.CharField(_("payment"), max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        ordering = ["household__region_id", "household__number", "assistance__code"]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.amount}"
 
 
 class EconomicCheck(models.Model):

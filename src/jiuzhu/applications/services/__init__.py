@@ -26,11 +26,18 @@ from jiuzhu.applications.services.intake import (
     document_add,
     economic_check_run,
 )
+from jiuzhu.applications.services.payments import (
+    application_confirm,
+    payment_list_build,
+    payment_list_export,
+    payment_list_rows,
+)
 
 __all__ = [
     "CHECK_STANDARDS",
     "KINDS_FOR_RULE",
     "CheckNotAuthorised",
+    "application_confirm",
     "application_declare",
     "application_from_warning",
     "application_refer_up",
@@ -46,6 +53,9 @@ __all__ = [
     "economic_check_run",
     "objection_record",
     "objection_resolve",
+    "payment_list_build",
+    "payment_list_export",
+    "payment_list_rows",
     "urgent_relief_complete",
     "urgent_relief_pay",
 ]

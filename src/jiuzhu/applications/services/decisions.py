@@ -30,6 +30,7 @@ from jiuzhu.applications.services.common import (
     audit_application,
     require_perm,
 )
+from jiuzhu.applications.services.payments import application_confirm, first_of_next_month
 from jiuzhu.core.workdays import add_working_days
 
 COUNTY_CODE_LENGTH = 6
@@ -62,6 +63,17 @@ def _finish_if_decided(application: Application) -> None:
             _("Application %(number)s decided") % {"number": application.number},
             None,
         )
+        approved = Decision.objects.filter(
+            application=application, outcome=Decision.Outcome.APPROVED
+        ).select_related("requested__kind")
+        if approved and all(d.requested.kind.disclosure_days == 0 for d in approved):
+            # nothing to put on public display (临时救助): confirmed at once
+            application_confirm(
+                application=application,
+                actor=None,
+                from_status=Application.Status.DECIDED,
+                benefit_start=first_of_next_month(timezone.localdate()),
+            )
 
 
 def _amount(

@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
+from jiuzhu.applications.disclosure import benefit_start
 from jiuzhu.applications.models import Application, Decision, Disclosure, Objection
 from jiuzhu.applications.services.common import (
     application_timeline,
     audit_application,
     require_perm,
 )
+from jiuzhu.applications.services.payments import application_confirm
 
 # No 0/O/1/I/L: references are read aloud on the phone and typed from a notice board.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -163,18 +165,15 @@ def objection_resolve(
 
 
 def _confirm(application: Application, actor: User | None) -> None:
-    """The disclosure ended with no open objection: the case is confirmed."""
-    claimed = Application.objects.filter(
-        pk=application.pk, status=Application.Status.DISCLOSED
-    ).update(status=Application.Status.CONFIRMED)
-    if not claimed:
-        return
-    audit_application(actor, application, AuditAction.UPDATE, status="confirmed")
-    application_timeline(
-        application,
-        "applications.confirmed",
-        _("Confirmed after public disclosure"),
-        actor,
+    """The disclosure ended with no open objection: the case is confirmed and enrolled
+    from the first day of the month after the period."""
+    disclosure = application.disclosures.filter(status=Disclosure.Status.ENDED).first()
+    assert disclosure is not None
+    application_confirm(
+        application=application,
+        actor=actor,
+        from_status=Application.Status.DISCLOSED,
+        benefit_start=benefit_start(disclosure),
     )
 
 
