@@ -137,28 +137,21 @@ def payment_list_build(*, actor: User, region_code: str, month: datetime.date) -
     payment_list = PaymentList.objects.create(
         month=month, region_id=region_code, version=version, built_by=actor
     )
-    lines = [
-        PaymentLine(
+
+    def line(decision: Decision, payment: str, amount: Decimal) -> PaymentLine:
+        return PaymentLine(
             payment_list=payment_list,
-            household_id=d.application.household_id,
-            payee_id=d.application.applicant_id,
-            decision=d,
-            assistance=d.requested.kind,
-            payment=PaymentLine.Kind.MONTHLY,
-            amount=d.monthly_amount,
+            household_id=decision.application.household_id,
+            payee_id=decision.application.applicant_id,
+            decision=decision,
+            assistance=decision.requested.kind,
+            payment=payment,
+            amount=amount,
         )
-        for d in monthly
-    ]
+
+    lines = [line(d, PaymentLine.Kind.MONTHLY, d.monthly_amount) for d in monthly]
     lines += [
-        PaymentLine(
-            payment_list=payment_list,
-            household_id=d.application.household_id,
-            payee_id=d.application.applicant_id,
-            decision=d,
-            assistance=d.requested.kind,
-            payment=PaymentLine.Kind.ONE_OFF,
-            amount=d.one_off_amount,
-        )
+        line(d, PaymentLine.Kind.ONE_OFF, d.one_off_amount)
         for d in one_offs
         if _payment_month(d) == month
     ]
