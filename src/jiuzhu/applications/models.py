@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +57,16 @@ class AssistanceKind(models.Model):
     # Parameters of the amount rule, e.g. {"floor": "30"} or {"monthly": "120"}.
     amount_parameters = models.JSONField(_("amount parameters"), default=dict, blank=True)
     review_months = models.PositiveSmallIntegerField(_("review every (months)"), default=12)
+    # Households with a working-age member able to work: their income changes more often.
+    review_months_with_workers = models.PositiveSmallIntegerField(
+        _("review every (months), households with workers"), default=6
+    )
+    # 渐退: income above the line keeps the benefit this many months more (0 = ends at once)
+    graded_exit_months = models.PositiveSmallIntegerField(
+        _("graded exit (months)"),
+        default=6,
+        validators=[MinValueValidator(0), MaxValueValidator(12)],
+    )
     # 审核确认 within this many working days of submission (低保审核确认办法: 30)
     decision_days = models.PositiveSmallIntegerField(
         _("time limit for the decision (working days)"), default=30
@@ -419,6 +430,58 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"objection {self.pk} to {self.disclosure_id}"
+
+
+class Review(models.Model):
+    """A review of an enrolment (动态管理): scheduled, or opened by new department data.
+
+    Its outcome is to continue, a graded exit (the benefit runs until ``exit_on``) or an
+    end now. A review the system could settle from the data alone is ``silent``
+    (静默认证): nobody visited or asked the household."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        RECHECK = "recheck", _("new department data")
+
+    class Outcome(models.TextChoices):
+        CONTINUE = "continue", _("continues")
+        GRADED_EXIT = "graded_exit", _("graded exit (渐退)")
+        ENDED = "ended", _("ended")
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="reviews")
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    trigger = models.CharField(_("trigger"), max_length=12, choices=Trigger.choices)
+    reason = models.CharField(_("why"), max_length=300, blank=True)
+    due_on = models.DateField(_("due"))
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    silent = models.BooleanField(_("silent certification (静默认证)"), default=False)
+    economic_check = models.ForeignKey(
+        "EconomicCheck", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    exit_on = models.DateField(_("benefit runs until"), null=True, blank=True)
+    exit_done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_region_lookup = "region__code"
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision"], condition=Q(outcome=""), name="one_open_review_per_approval"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.pk} of {self.decision_id}"
+
+    @classmethod
+    def scope_assigned(cls, user: Any) -> Q | None:
+        return None
 
 
 class PaymentList(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,3 +132,11 @@ def overrides_history(*, rule_id: str | None = None) -> QuerySet[ParameterOverri
     if rule_id:
         qs = qs.filter(rule_id=rule_id)
     return qs.order_by("rule_id", "parameter", "region_id", "-created_at")
+
+
+def warnings_of_rules(
+    *, rule_ids: Sequence[str], household_ids: Sequence[int]
+) -> QuerySet[Warning]:
+    """Warnings of these rules on these households (for other apps' background work, such
+    as opening a re-check of an enrolment when an exit-review rule fires)."""
+    return Warning.objects.filter(rule_id__in=list(rule_ids), household_id__in=list(household_ids))

@@ -112,6 +112,16 @@ class HouseholdFile:
 def household_file_get(*, user: Any, household_id: int) -> HouseholdFile:
     """The whole household file (一户一档); 404 when missing or out of scope."""
     household = get_scoped_or_404(user, Household.objects.select_related("region"), pk=household_id)
+    return _household_file(household)
+
+
+def household_file_for_system(*, household_id: int) -> HouseholdFile:
+    """The household file for work the system does itself (scheduled reviews, silent
+    certification): no user, so no scope; never for anything shown to a person."""
+    return _household_file(Household.objects.select_related("region").get(pk=household_id))
+
+
+def _household_file(household: Household) -> HouseholdFile:
     members = list(
         Person.objects.filter(household=household)
         .prefetch_related("illnesses")

@@ -40,7 +40,7 @@ from jiuzhu.core.uploads import upload_checked
 from jiuzhu.core.workdays import add_working_days
 from jiuzhu.feeds.selectors import records_of_persons
 from jiuzhu.registry.models import Household, Person
-from jiuzhu.registry.selectors import household_file_get
+from jiuzhu.registry.selectors import household_file_for_system, household_file_get
 from jiuzhu.registry.timeline import timeline_add
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -351,8 +351,12 @@ def application_submit(*, actor: User, application: Application) -> Application:
     return application
 
 
-def _found(actor: User, application: Application, as_of: datetime.date) -> check.Found:
-    file = household_file_get(user=actor, household_id=application.household_id)
+def _found(actor: User | None, application: Application, as_of: datetime.date) -> check.Found:
+    file = (
+        household_file_for_system(household_id=application.household_id)
+        if actor is None
+        else household_file_get(user=actor, household_id=application.household_id)
+    )
     living = [m for m in file.members if not m.is_deceased]
     ids = [m.pk for m in living]
     since = as_of.replace(year=as_of.year - 1)
@@ -389,6 +393,19 @@ def economic_check_run(
     """The household economic check. Refuses to run without the household's written
     authorisation; otherwise computes and stores the full report."""
     require_perm(actor, Perm.RUN_ECONOMIC_CHECK, application.region_id)
+    return check_record(application=application, actor=actor, as_of=as_of)
+
+
+def check_record(
+    *,
+    application: Application,
+    actor: User | None,
+    as_of: datetime.date | None = None,
+    kinds_only: Sequence[str] | None = None,
+) -> EconomicCheck:
+    """Run and store a check; ``actor`` None is the system (a scheduled review). The
+    household's authorisation, signed at intake, covers the checks of the benefit
+    period; without it nothing runs."""
     if not CheckAuthorisation.objects.filter(application=application).exists():
         raise CheckNotAuthorised(
             _("The household has not authorised the economic check; it was not run.")
@@ -404,6 +421,7 @@ def economic_check_run(
     kinds = [
         check.KindToTest(code=r.kind.code, name_zh=r.kind.name_zh, income_test=r.kind.income_test)
         for r in application.kinds.select_related("kind")
+        if kinds_only is None or r.kind.code in kinds_only
     ]
     declared = {(d.item, d.detail): d.amount for d in application.declared.all()}
     report = check.compute(

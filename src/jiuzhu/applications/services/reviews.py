@@ -1,0 +1,254 @@
+"""Reviews of enrolments (动态管理): scheduled by kind and household type, re-checks
+opened by new department data, graded exits (渐退) and silent certification (静默认证)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiuzhu.accounts.models import AuditAction, User
+from jiuzhu.accounts.roles import Perm
+from jiuzhu.applications.models import Decision, Review
+from jiuzhu.applications.services.common import (
+    application_timeline,
+    audit_application,
+    require_perm,
+)
+from jiuzhu.applications.services.intake import check_record
+from jiuzhu.applications.services.payments import first_of_next_month
+from jiuzhu.monitoring.selectors import warnings_of_rules
+from jiuzhu.registry.selectors import household_file_for_system
+from jiuzhu.registry.services import enrolment_end
+
+# Monitoring rules whose warnings on an enrolled household open a re-check.
+RECHECK_RULES = ("enrolled_new_assets",)
+WORKING_AGE = (18, 60)
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    last = (first_of_next_month(datetime.date(year, month, 1)) - datetime.timedelta(days=1)).day
+    return datetime.date(year, month, min(day.day, last))
+
+
+def _has_workers(household_id: int, on: datetime.date) -> bool:
+    for member in household_file_for_system(household_id=household_id).members:
+        age = (
+            on.year
+            - member.birth_date.year
+            - ((on.month, on.day) < (member.birth_date.month, member.birth_date.day))
+        )
+        able = member.labour_capacity in ("full", "partial")
+        if not member.is_deceased and able and WORKING_AGE[0] <= age < WORKING_AGE[1]:
+            return True
+    return False
+
+
+def _live_approvals() -> Any:
+    return Decision.objects.filter(
+        outcome=Decision.Outcome.APPROVED,
+        status=Decision.Status.FINAL,
+        enrolment__status="active",
+        enrolment__end_date__isnull=True,
+    ).select_related("application", "requested__kind", "enrolment")
+
+
+def reviews_schedule(*, today: datetime.date | None = None) -> int:
+    """Open the next review of every live approval whose kind is reviewed: every
+    ``review_months`` after the enrolment start or the last review, or every
+    ``review_months_with_workers`` when a member of working age can work."""
+    today = today or timezone.localdate()
+    opened = 0
+    for decision in _live_approvals().filter(requested__kind__review_months__gt=0):
+        if Review.objects.filter(decision=decision, outcome="").exists():
+            continue
+        kind = decision.requested.kind
+        last = (
+            Review.objects.filter(decision=decision)
+            .exclude(done_at=None)
+            .order_by("-done_at")
+            .first()
+        )
+        since = timezone.localtime(last.done_at).date() if last else decision.enrolment.start_date
+        household_id = decision.application.household_id
+        months = (
+            kind.review_months_with_workers
+            if kind.review_months_with_workers and _has_workers(household_id, today)
+            else kind.review_months
+        )
+        due = _add_months(since, months)
+        if due > today + datetime.timedelta(days=30):
+            continue  # opened a month ahead of its date, not sooner
+        Review.objects.create(
+            decision=decision,
+            region_id=decision.application.region_id,
+            trigger=Review.Trigger.SCHEDULED,
+            reason=_("every %(months)s months") % {"months": months},
+            due_on=due,
+        )
+        opened += 1
+    return opened
+
+
+def reviews_open_rechecks(*, today: datetime.date | None = None) -> int:
+    """New department data that may change eligibility (an exit-review warning on an
+    enrolled household) opens a re-check due within 30 days, once per warning."""
+    today = today or timezone.localdate()
+    approvals = {d.application.household_id: d for d in _live_approvals()}
+    seen = set(
+        Review.objects.filter(reason__startswith="warning:").values_list("reason", flat=True)
+    )
+    opened = 0
+    for warning in warnings_of_rules(rule_ids=RECHECK_RULES, household_ids=list(approvals)):
+        reason = f"warning:{warning.pk} {warning.explanation}"[:300]
+        if any(s.startswith(f"warning:{warning.pk} ") for s in seen):
+            continue
+        decision = approvals[warning.household_id]
+        open_review = Review.objects.filter(decision=decision, outcome="").first()
+        if open_review is not None:
+            # one open review per approval: the new data joins it and makes it due sooner
+            open_review.trigger = Review.Trigger.RECHECK
+            open_review.reason = reason
+            open_review.due_on = min(open_review.due_on, today + datetime.timedelta(days=30))
+            open_review.save(update_fields=["trigger", "reason", "due_on"])
+        else:
+            Review.objects.create(
+                decision=decision,
+                region_id=decision.application.region_id,
+                trigger=Review.Trigger.RECHECK,
+                reason=reason,
+                due_on=today + datetime.timedelta(days=30),
+            )
+        seen.add(reason)
+        opened += 1
+    return opened
+
+
+@transaction.atomic
+def review_run(*, actor: User | None, review: Review, today: datetime.date | None = None) -> Review:
+    """Check the household again and settle the review. Still eligible: continues.
+    Income above the line with assets in limits: a graded exit — the benefit runs for the
+    kind's ``graded_exit_months`` more, to the end of that month. Otherwise it ends now.
+
+    ``actor`` None is the system's silent certification: it settles only a scheduled
+    review whose check finds the household eligible with nothing declared and found in
+    disagreement, and leaves every other review open for a worker."""
+    today = today or timezone.localdate()
+    review = (
+        Review.objects.select_for_update()
+        .select_related(
+            "decision__application__household", "decision__requested__kind", "decision__enrolment"
+        )
+        .get(pk=review.pk)
+    )
+    decision = review.decision
+    application = decision.application
+    kind = decision.requested.kind
+    if actor is not None:
+        require_perm(actor, Perm.RUN_ECONOMIC_CHECK, application.region_id)
+    if review.outcome:
+        raise ValidationError(_("This review has been settled already."))
+    record = check_record(application=application, actor=actor, as_of=today, kinds_only=[kind.code])
+    verdict = record.report["verdicts"].get(kind.code) or {}
+    tests = verdict.get("tests", [])
+    income_passed = all(t["passed"] for t in tests if t["test"].startswith("per_capita_income"))
+    assets_passed = all(t["passed"] for t in tests if not t["test"].startswith("per_capita_income"))
+    eligible = verdict.get("eligible") is not False
+    if actor is None and not (
+        review.trigger == Review.Trigger.SCHEDULED
+        and eligible
+        and not record.report["discrepancies"]
+    ):
+        return review  # the data do not suffice: a worker takes it
+    review.economic_check = record
+    review.done_by = actor
+    review.done_at = timezone.now()
+    review.silent = actor is None
+    if eligible:
+        review.outcome = Review.Outcome.CONTINUE
+        summary = _("Review: still eligible, the benefit continues")
+        if review.silent:
+            summary = _("Silent certification (静默认证): still eligible from the data")
+    elif not income_passed and assets_passed and kind.graded_exit_months > 0:
+        review.outcome = Review.Outcome.GRADED_EXIT
+        last_month = _add_months(today.replace(day=1), kind.graded_exit_months)
+        review.exit_on = first_of_next_month(last_month) - datetime.timedelta(days=1)
+        summary = _("Review: income above the line; graded exit, paid until %(day)s") % {
+            "day": review.exit_on.isoformat()
+        }
+    else:
+        review.outcome = Review.Outcome.ENDED
+        assert decision.enrolment is not None  # only live approvals are reviewed
+        # a review before the first payment month ends it on its first day
+        review.exit_on = max(today, decision.enrolment.start_date)
+        enrolment_end(
+            actor=None,
+            enrolment=decision.enrolment,
+            end_date=review.exit_on,
+            reason=_("Review: no longer eligible"),
+        )
+        review.exit_done_at = timezone.now()
+        summary = _("Review: no longer eligible; the benefit ends")
+    review.save()
+    audit_application(
+        actor,
+        application,
+        AuditAction.UPDATE,
+        review=review.pk,
+        outcome=review.outcome,
+        silent=review.silent,
+        exit_on=str(review.exit_on or ""),
+    )
+    application_timeline(application, "applications.reviewed", summary, actor)
+    return review
+
+
+def graded_exits_end(*, today: datetime.date | None = None) -> int:
+    """End the enrolments whose graded-exit period is over (each claimed once)."""
+    today = today or timezone.localdate()
+    ended = 0
+    for review in Review.objects.filter(
+        outcome=Review.Outcome.GRADED_EXIT, exit_done_at=None, exit_on__lt=today
+    ).select_related("decision__enrolment", "decision__application"):
+        enrolment, exit_on = review.decision.enrolment, review.exit_on
+        if enrolment is None or exit_on is None:
+            continue
+        if not Review.objects.filter(pk=review.pk, exit_done_at=None).update(
+            exit_done_at=timezone.now()
+        ):
+            continue
+        enrolment_end(
+            actor=None,
+            enrolment=enrolment,
+            end_date=exit_on,
+            reason=_("Graded exit (渐退) completed"),
+        )
+        ended += 1
+    return ended
+
+
+def reviews_tick(*, today: datetime.date | None = None) -> dict[str, int]:
+    """The daily round: schedule reviews, open re-checks, certify silently what the data
+    settle, and end graded exits that are over."""
+    today = today or timezone.localdate()
+    scheduled = reviews_schedule(today=today)
+    rechecks = reviews_open_rechecks(today=today)
+    silent = 0
+    for review in Review.objects.filter(
+        outcome="", trigger=Review.Trigger.SCHEDULED, due_on__lte=today
+    ):
+        if review_run(actor=None, review=review, today=today).silent:
+            silent += 1
+    return {
+        "scheduled": scheduled,
+        "rechecks": rechecks,
+        "silent": silent,
+        "exits_ended": graded_exits_end(today=today),
+    }
