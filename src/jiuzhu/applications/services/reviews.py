@@ -141,8 +141,9 @@ def review_run(*, actor: User | None, review: Review, today: datetime.date | Non
     review whose check finds the household eligible with nothing declared and found in
     disagreement, and leaves every other review open for a worker."""
     today = today or timezone.localdate()
+    # lock the review row only: the enrolment is on the nullable side of a join
     review = (
-        Review.objects.select_for_update()
+        Review.objects.select_for_update(of=("self",))
         .select_related(
             "decision__application__household", "decision__requested__kind", "decision__enrolment"
         )
