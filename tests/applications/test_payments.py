@@ -135,3 +135,34 @@ def test_the_export_for_the_bank_is_masked_unless_unmasking_is_allowed(
         payment_list_export(actor=personas.supervisor, payment_list=listed)
     exports = AuditEvent.objects.filter(action="export", object_type="applications.payment_list")
     assert [e.detail["full"] for e in exports.order_by("id")] == [False, True]
+
+
+def test_the_ledger_counts_households_amounts_additions_and_exits(
+    personas: Personas, family: Family
+) -> None:
+    from jiuzhu.applications.selectors import ledger
+    from jiuzhu.applications.services.payments import ledger_export
+
+    application = _confirmed(personas, family)
+    start = application.decisions.get(requested__kind__code="dibao").enrolment.start_date
+    # the family was on 低保 already (1 500 a month since 2024, from the roster)
+    rows = ledger(user=personas.county_admin, region_code=COUNTY, month=start)
+    dibao = [r for r in rows if "低保" in r.category and "边缘" not in r.category]
+    assert len(dibao) == 1
+    row = dibao[0]
+    assert (row.households, row.monthly_amount, row.added, row.exited) == (
+        1,
+        Decimal(2850),
+        1,
+        0,
+    )
+    assert row.area  # the town, one level below the county
+    # no person in it; and the export is audited
+    content, name = ledger_export(actor=personas.county_admin, region_code=COUNTY, month=start)
+    assert name == f"救助台账-{COUNTY}-{start:%Y-%m}.xlsx"
+    sheet = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    assert sheet[0][0] == "救助类别" and sheet[-1][0] == "合计" and sheet[-1][3] == 2850
+    assert "王" not in str(sheet)
+    assert AuditEvent.objects.filter(object_type="applications.ledger").count() == 1
+    with pytest.raises(PermissionDenied):  # another town's officer: not his area
+        ledger(user=personas.other_town_officer, region_code=TOWN, month=start)

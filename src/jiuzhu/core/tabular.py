@@ -51,3 +51,32 @@ def read_csv_rows(content: bytes) -> list[list[Any]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count)
     return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+def _safe_cell(value: Any) -> Any:
+    """No spreadsheet formula from data (CSV/Excel injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def write_xlsx(rows: list[list[Any]], *, title: str) -> bytes:
+    """One sheet of rows as an Excel file (numbers stay numbers)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    for row in rows:
+        sheet.append([_safe_cell(cell) for cell in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def write_csv(rows: list[list[Any]]) -> bytes:
+    """CSV with a UTF-8 BOM: Excel in China opens CSV as GBK unless told otherwise."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([[_safe_cell(cell) for cell in row] for row in rows])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

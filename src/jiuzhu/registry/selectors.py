@@ -185,3 +185,9 @@ def registry_overview(*, user: Any) -> RegistryOverview:
     )
     cache.set(key, overview, OVERVIEW_SECONDS)
     return overview
+
+
+def enrolments_in_area(*, region_code: str) -> QuerySet[Enrolment]:
+    """Every enrolment of households in an area, for aggregate ledgers; the caller checks
+    that the area is in the user's scope and shows no personal data."""
+    return Enrolment.objects.filter(household__region__code__startswith=region_code)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +24,7 @@ from jiuzhu.applications.models import (
 )
 from jiuzhu.applications.services.common import application_timeline, audit_application
 from jiuzhu.core.masking import mask_name
+from jiuzhu.core.tabular import write_csv, write_xlsx
 from jiuzhu.registry.protected import reveal_id_number
 from jiuzhu.registry.services import enrolment_start
 
@@ -236,11 +235,6 @@ def payment_list_rows(*, actor: User, payment_list: PaymentList, full: bool) -> 
     return rows
 
 
-def _cell(value: str) -> str:
-    """No spreadsheet formula from data (CSV/Excel injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def payment_list_export(
     *, actor: User, payment_list: PaymentList, file_format: str = "xlsx", full: bool = False
 ) -> tuple[bytes, str]:
@@ -250,23 +244,37 @@ def payment_list_export(
     rows = payment_list_rows(actor=actor, payment_list=payment_list, full=full)
     name = f"发放名册-{payment_list.region_id}-{payment_list.month:%Y-%m}-v{payment_list.version}"
     if file_format == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows([[_cell(c) for c in row] for row in rows])
-        # Excel in China opens CSV as GBK unless told otherwise: a BOM says UTF-8.
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), f"{name}.csv"
-    from openpyxl import Workbook
+        return write_csv(rows), f"{name}.csv"
+    amounts = [
+        [
+            Decimal(cell) if index == 7 and cell[:1].isdigit() else cell
+            for index, cell in enumerate(row)
+        ]
+        for row in rows
+    ]
+    return write_xlsx(amounts, title=f"{payment_list.month:%Y-%m}"), f"{name}.xlsx"
 
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = f"{payment_list.month:%Y-%m}"
-    for row in rows:
-        sheet.append(
-            [
-                Decimal(cell) if index == 7 and cell[:1].isdigit() else _cell(cell)
-                for index, cell in enumerate(row)
-            ]
-        )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue(), f"{name}.xlsx"
+
+def ledger_export(
+    *, actor: User, region_code: str, month: datetime.date, file_format: str = "xlsx"
+) -> tuple[bytes, str]:
+    """The month's ledger (台账) of an area as Excel or CSV; audited as an export."""
+    from jiuzhu.applications.selectors import ledger, ledger_rows
+
+    if not user_has_perm(actor, Perm.EXPORT):
+        raise PermissionDenied(_("You may not export this payment list."))
+    if file_format not in ("xlsx", "csv"):
+        raise ValidationError(_("Choose Excel or CSV."))
+    rows = ledger_rows(ledger(user=actor, region_code=region_code, month=month))
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type="applications.ledger",
+        object_id=f"{region_code}:{month:%Y-%m}",
+        region_code=region_code,
+        detail={"rows": len(rows) - 2},
+    )
+    name = f"救助台账-{region_code}-{month:%Y-%m}"
+    if file_format == "csv":
+        return write_csv(rows), f"{name}.csv"
+    return write_xlsx(rows, title=f"{month:%Y-%m}"), f"{name}.xlsx"
