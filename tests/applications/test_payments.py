@@ -21,7 +21,7 @@ from jiuzhu.applications.services import (
     payment_list_export,
     urgent_relief_pay,
 )
-from jiuzhu.applications.services.payments import first_of_next_month
+from jiuzhu.core.dates import first_of_next_month
 from jiuzhu.registry.models import Enrolment, TimelineEvent
 from tests.applications.test_disclosure import _decided
 from tests.applications.test_intake import _start

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from jiuzhu.applications.models import Decision, Disclosure
+from jiuzhu.core.dates import first_of_next_month
 from jiuzhu.core.masking import mask_name
 
 
@@ -42,21 +43,23 @@ class PublicEntry:
 
 def benefit_start(disclosure: Disclosure) -> datetime.date:
     """Payments start on the first day of the month after the disclosure ends."""
-    end = disclosure.ends_on
-    return datetime.date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    return first_of_next_month(disclosure.ends_on)
+
+
+def _approved() -> QuerySet[Decision]:
+    return (
+        Decision.objects.filter(outcome=Decision.Outcome.APPROVED, status=Decision.Status.FINAL)
+        .select_related("requested__kind")
+        .order_by("requested__kind__code")
+    )
 
 
 def public_entry(disclosure: Disclosure) -> PublicEntry:
     application = disclosure.application
-    approved = (
-        Decision.objects.filter(
-            application=application,
-            outcome=Decision.Outcome.APPROVED,
-            status=Decision.Status.FINAL,
-        )
-        .select_related("requested__kind")
-        .order_by("requested__kind__code")
-    )
+    # on_display prefetches them for a whole board; one disclosure asks itself
+    approved = getattr(application, "approved", None)
+    if approved is None:
+        approved = _approved().filter(application=application)
     return PublicEntry(
         reference=disclosure.reference,
         name=mask_name(application.applicant.name),
@@ -86,6 +89,7 @@ def on_display(region_code: str, today: datetime.date) -> QuerySet[Disclosure]:
             ends_on__gte=today,
         )
         .select_related("application__applicant", "region")
+        .prefetch_related(Prefetch("application__decisions", _approved(), to_attr="approved"))
         .order_by("region__code", "starts_on", "id")
     )
 

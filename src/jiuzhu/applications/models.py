@@ -347,6 +347,10 @@ class UrgentRelief(models.Model):
     application = models.OneToOneField(
         Application, on_delete=models.PROTECT, related_name="urgent_relief"
     )
+    # The approval of the temporary help it paid (its payment month is ``paid_at``'s).
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="urgent_relief"
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     reasons = models.TextField(_("reasons"))
     paid_by = models.ForeignKey(
@@ -452,6 +456,10 @@ class Review(models.Model):
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     trigger = models.CharField(_("trigger"), max_length=12, choices=Trigger.choices)
     reason = models.CharField(_("why"), max_length=300, blank=True)
+    # A re-check opened by this warning (each warning opens at most one).
+    source_warning = models.ForeignKey(
+        "monitoring.Warning", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     due_on = models.DateField(_("due"))
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
     silent = models.BooleanField(_("silent certification (静默认证)"), default=False)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.scoping import get_scoped_or_404, region_in_scope, scoped
 from jiuzhu.applications.models import Application, AssistanceKind, Standard
+from jiuzhu.core.dates import first_of_next_month
 from jiuzhu.regions.models import Region
 from jiuzhu.registry.choices import Category
 from jiuzhu.registry.selectors import enrolments_in_area
@@ -114,7 +115,7 @@ def ledger(*, user: Any, region_code: str, month: datetime.date) -> list[LedgerR
     if not region_in_scope(user, region_code):
         raise PermissionDenied(_("This area is outside yours."))
     month = month.replace(day=1)
-    end = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    end = first_of_next_month(month)
     down = {6: 9, 9: 12}.get(len(region_code), len(region_code))
     enrolments = enrolments_in_area(region_code=region_code).filter(start_date__lt=end)
     running = enrolments.filter(Q(end_date__isnull=True) | Q(end_date__gte=month))

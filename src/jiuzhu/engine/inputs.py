@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from jiuzhu.core.dates import first_of_next_month
 from jiuzhu.engine.windows import WHOLE, Window
 from jiuzhu.feeds.schema import Feed, catalogue
 
@@ -176,7 +177,6 @@ def period_span(period: str) -> tuple[datetime.date, datetime.date]:
     if len(period) == 7:
         year, month = int(period[:4]), int(period[5:])
         start = datetime.date(year, month, 1)
-        end = datetime.date(year + month // 12, month % 12 + 1, 1)
-        return start, end
+        return start, first_of_next_month(start)
     year = int(period)
     return datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)

@@ -30,7 +30,8 @@ from jiuzhu.applications.services.common import (
     audit_application,
     require_perm,
 )
-from jiuzhu.applications.services.payments import application_confirm, first_of_next_month
+from jiuzhu.applications.services.payments import application_confirm
+from jiuzhu.core.dates import first_of_next_month
 from jiuzhu.core.workdays import add_working_days
 
 COUNTY_CODE_LENGTH = 6
@@ -292,6 +293,7 @@ def urgent_relief_pay(
     due = add_working_days(timezone.localdate(), settings.JIUZHU_URGENT_FILE_DAYS)
     relief = UrgentRelief.objects.create(
         application=application,
+        decision=decision,
         amount=decision.one_off_amount,
         reasons=reasons.strip(),
         paid_by=actor,

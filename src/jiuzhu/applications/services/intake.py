@@ -40,7 +40,11 @@ from jiuzhu.core.uploads import upload_checked
 from jiuzhu.core.workdays import add_working_days
 from jiuzhu.feeds.selectors import records_of_persons
 from jiuzhu.registry.models import Household, Person
-from jiuzhu.registry.selectors import household_file_for_system, household_file_get
+from jiuzhu.registry.selectors import (
+    household_file_for_system,
+    household_file_get,
+    household_members,
+)
 from jiuzhu.registry.timeline import timeline_add
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -137,7 +141,7 @@ def application_from_warning(
     if warning.status != "closed":
         raise ValidationError(_("Verify the warning before starting an application from it."))
     household = warning.household
-    applicant = applicant or _head_of(actor, household)
+    applicant = applicant or _head_of(household)
     offered = {k.code for k in kinds_available(household.region_id)}
     kinds = [k for k in KINDS_FOR_RULE.get(warning.rule_id, ["temporary"]) if k in offered]
     application = application_start(
@@ -161,8 +165,8 @@ def application_from_warning(
     return application
 
 
-def _head_of(actor: User, household: Household) -> Person:
-    members = _members(actor, household)
+def _head_of(household: Household) -> Person:
+    members = household_members(household_id=household.pk)
     for member in members:
         if member.relationship == "head" and not member.is_deceased:
             return member
@@ -170,10 +174,6 @@ def _head_of(actor: User, household: Household) -> Person:
     if not living:
         raise ValidationError(_("The household has no living member to apply."))
     return living[0]
-
-
-def _members(actor: User, household: Household) -> list[Person]:
-    return household_file_get(user=actor, household_id=household.pk).members
 
 
 @transaction.atomic
@@ -274,7 +274,7 @@ def authorisation_record(
         errors["document"] = _("Attach the signed authorisation form first.")
     if signed_on > timezone.localdate():
         errors["signed_on"] = _("The date of signing cannot be in the future.")
-    members = _members(actor, application.household)
+    members = household_members(household_id=application.household_id)
     today = timezone.localdate()
     adults = {m.pk for m in members if not m.is_deceased and _age(m.birth_date, today) >= 18}
     signed = {int(s) for s in signers}

@@ -20,21 +20,13 @@ from jiuzhu.applications.models import (
     Decision,
     PaymentLine,
     PaymentList,
-    UrgentRelief,
 )
 from jiuzhu.applications.services.common import application_timeline, audit_application
+from jiuzhu.core.dates import last_of_month
 from jiuzhu.core.masking import mask_name
 from jiuzhu.core.tabular import write_csv, write_xlsx
 from jiuzhu.registry.protected import reveal_id_number
 from jiuzhu.registry.services import enrolment_start
-
-
-def first_of_next_month(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def _month_end(month: datetime.date) -> datetime.date:
-    return first_of_next_month(month) - datetime.timedelta(days=1)
 
 
 @transaction.atomic
@@ -87,18 +79,6 @@ def application_confirm(
     return True
 
 
-def _payment_month(decision: Decision) -> datetime.date | None:
-    """The month a one-off amount is paid: when 先行救助 paid it, else on confirmation."""
-    relief = UrgentRelief.objects.filter(application=decision.application_id).first()
-    if relief is not None and decision.amount_explanation.startswith("先行救助"):
-        paid = timezone.localtime(relief.paid_at).date()
-    elif decision.application.confirmed_at is not None:
-        paid = timezone.localtime(decision.application.confirmed_at).date()
-    else:
-        return None
-    return paid.replace(day=1)
-
-
 @transaction.atomic
 def payment_list_build(*, actor: User, region_code: str, month: datetime.date) -> PaymentList:
     """The month's list for an area: every approved monthly amount whose enrolment runs in
@@ -106,7 +86,7 @@ def payment_list_build(*, actor: User, region_code: str, month: datetime.date) -
     if not user_has_perm(actor, Perm.EXPORT) or not region_in_scope(actor, region_code):
         raise PermissionDenied(_("You may not build payment lists for this area."))
     month = month.replace(day=1)
-    end = _month_end(month)
+    end = last_of_month(month)
     in_area = Q(application__region__code__startswith=region_code)
     monthly = (
         Decision.objects.filter(
@@ -121,8 +101,14 @@ def payment_list_build(*, actor: User, region_code: str, month: datetime.date) -
         .filter(Q(enrolment__end_date__isnull=True) | Q(enrolment__end_date__gte=month))
         .select_related("application", "requested__kind")
     )
+    # One-off amounts are paid in the month 先行救助 paid them, or else of confirmation.
+    zone = timezone.get_current_timezone()
+    since = datetime.datetime.combine(month, datetime.time.min, tzinfo=zone)
+    until = datetime.datetime.combine(end, datetime.time.max, tzinfo=zone)
     one_offs = Decision.objects.filter(
         in_area,
+        Q(urgent_relief__paid_at__range=(since, until))
+        | Q(urgent_relief__isnull=True, application__confirmed_at__range=(since, until)),
         outcome=Decision.Outcome.APPROVED,
         status=Decision.Status.FINAL,
         one_off_amount__gt=0,
@@ -149,11 +135,7 @@ def payment_list_build(*, actor: User, region_code: str, month: datetime.date) -
         )
 
     lines = [line(d, PaymentLine.Kind.MONTHLY, d.monthly_amount) for d in monthly]
-    lines += [
-        line(d, PaymentLine.Kind.ONE_OFF, d.one_off_amount)
-        for d in one_offs
-        if _payment_month(d) == month
-    ]
+    lines += [line(d, PaymentLine.Kind.ONE_OFF, d.one_off_amount) for d in one_offs]
     PaymentLine.objects.bulk_create(lines)
     payment_list.line_count = len(lines)
     payment_list.total = sum((line.amount for line in lines), Decimal(0))

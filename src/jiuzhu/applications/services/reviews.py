@@ -20,9 +20,9 @@ from jiuzhu.applications.services.common import (
     require_perm,
 )
 from jiuzhu.applications.services.intake import check_record
-from jiuzhu.applications.services.payments import first_of_next_month
+from jiuzhu.core.dates import add_months, last_of_month
 from jiuzhu.monitoring.selectors import warnings_of_rules
-from jiuzhu.registry.selectors import household_file_for_system
+from jiuzhu.registry.selectors import household_members
 from jiuzhu.registry.services import enrolment_end
 
 # Monitoring rules whose warnings on an enrolled household open a re-check.
@@ -30,16 +30,8 @@ RECHECK_RULES = ("enrolled_new_assets",)
 WORKING_AGE = (18, 60)
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    last = (first_of_next_month(datetime.date(year, month, 1)) - datetime.timedelta(days=1)).day
-    return datetime.date(year, month, min(day.day, last))
-
-
 def _has_workers(household_id: int, on: datetime.date) -> bool:
-    for member in household_file_for_system(household_id=household_id).members:
+    for member in household_members(household_id=household_id):
         age = (
             on.year
             - member.birth_date.year
@@ -77,15 +69,19 @@ def reviews_schedule(*, today: datetime.date | None = None) -> int:
             .first()
         )
         since = timezone.localtime(last.done_at).date() if last else decision.enrolment.start_date
-        household_id = decision.application.household_id
+        horizon = today + datetime.timedelta(days=30)  # opened a month ahead, not sooner
+        shortest = min(filter(None, (kind.review_months_with_workers, kind.review_months)))
+        if add_months(since, shortest) > horizon:
+            continue  # not due even at the shorter period: no need to look at the members
         months = (
             kind.review_months_with_workers
-            if kind.review_months_with_workers and _has_workers(household_id, today)
+            if kind.review_months_with_workers
+            and _has_workers(decision.application.household_id, today)
             else kind.review_months
         )
-        due = _add_months(since, months)
-        if due > today + datetime.timedelta(days=30):
-            continue  # opened a month ahead of its date, not sooner
+        due = add_months(since, months)
+        if due > horizon:
+            continue
         Review.objects.create(
             decision=decision,
             region_id=decision.application.region_id,
@@ -103,30 +99,32 @@ def reviews_open_rechecks(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     approvals = {d.application.household_id: d for d in _live_approvals()}
     seen = set(
-        Review.objects.filter(reason__startswith="warning:").values_list("reason", flat=True)
+        Review.objects.exclude(source_warning=None).values_list("source_warning_id", flat=True)
     )
     opened = 0
     for warning in warnings_of_rules(rule_ids=RECHECK_RULES, household_ids=list(approvals)):
-        reason = f"warning:{warning.pk} {warning.explanation}"[:300]
-        if any(s.startswith(f"warning:{warning.pk} ") for s in seen):
+        if warning.pk in seen:
             continue
+        reason = warning.explanation[:300]
         decision = approvals[warning.household_id]
         open_review = Review.objects.filter(decision=decision, outcome="").first()
         if open_review is not None:
             # one open review per approval: the new data joins it and makes it due sooner
             open_review.trigger = Review.Trigger.RECHECK
             open_review.reason = reason
+            open_review.source_warning = warning
             open_review.due_on = min(open_review.due_on, today + datetime.timedelta(days=30))
-            open_review.save(update_fields=["trigger", "reason", "due_on"])
+            open_review.save(update_fields=["trigger", "reason", "source_warning", "due_on"])
         else:
             Review.objects.create(
                 decision=decision,
                 region_id=decision.application.region_id,
                 trigger=Review.Trigger.RECHECK,
                 reason=reason,
+                source_warning=warning,
                 due_on=today + datetime.timedelta(days=30),
             )
-        seen.add(reason)
+        seen.add(warning.pk)
         opened += 1
     return opened
 
@@ -179,8 +177,7 @@ def review_run(*, actor: User | None, review: Review, today: datetime.date | Non
             summary = _("Silent certification (静默认证): still eligible from the data")
     elif not income_passed and assets_passed and kind.graded_exit_months > 0:
         review.outcome = Review.Outcome.GRADED_EXIT
-        last_month = _add_months(today.replace(day=1), kind.graded_exit_months)
-        review.exit_on = first_of_next_month(last_month) - datetime.timedelta(days=1)
+        review.exit_on = last_of_month(add_months(today, kind.graded_exit_months))
         summary = _("Review: income above the line; graded exit, paid until %(day)s") % {
             "day": review.exit_on.isoformat()
         }
