@@ -14,6 +14,7 @@ urlpatterns = [
     path("households/", include("jiuzhu.registry.urls")),
     path("warnings/", include("jiuzhu.monitoring.urls")),
     path("feeds/", include("jiuzhu.feeds.urls")),
+    path("applications/", include("jiuzhu.applications.staff_urls")),
     path("disclosure/", include("jiuzhu.applications.urls")),
     path("api/v1/", api.urls),
 ]

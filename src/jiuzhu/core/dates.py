@@ -18,3 +18,8 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.month - 1 + months
     first = datetime.date(day.year + index // 12, index % 12 + 1, 1)
     return first.replace(day=min(day.day, last_of_month(first).day))
+
+
+def years_between(birth: datetime.date, on: datetime.date) -> int:
+    """Completed years (an age) from ``birth`` to ``on``."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

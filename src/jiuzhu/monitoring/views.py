@@ -106,6 +106,7 @@ def _detail(
             "can_act": user_has_perm(request.user, Perm.EDIT_REGISTRY)
             and warning.status != Warning.Status.CLOSED,
             "is_water": warning.rule_id == "water_anomaly",
+            "can_apply": user_has_perm(request.user, Perm.ENTER_APPLICATIONS),
             "errors": errors or {},
             "form": request.POST if errors else {},
             "now": timezone.localtime(),

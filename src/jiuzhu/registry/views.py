@@ -89,6 +89,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
             "household": file.household,
             "active_nav": "registry",
             "can_unmask": user_has_perm(request.user, Perm.UNMASK),
+            "can_apply": user_has_perm(request.user, Perm.ENTER_APPLICATIONS),
         },
     )
 

@@ -25,6 +25,7 @@ from jiuzhu.applications.services.intake import (
     authorisation_record,
     document_add,
     economic_check_run,
+    kinds_suggested,
 )
 from jiuzhu.applications.services.payments import (
     application_confirm,
@@ -51,6 +52,7 @@ __all__ = [
     "disclosures_end_due",
     "document_add",
     "economic_check_run",
+    "kinds_suggested",
     "objection_record",
     "objection_resolve",
     "payment_list_build",

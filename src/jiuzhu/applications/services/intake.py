@@ -35,6 +35,7 @@ from jiuzhu.applications.services.common import (
     require_perm,
     urgent_relief_complete,
 )
+from jiuzhu.core.dates import years_between
 from jiuzhu.core.masking import mask_name
 from jiuzhu.core.uploads import upload_checked
 from jiuzhu.core.workdays import add_working_days
@@ -132,25 +133,38 @@ def application_start(
     return application
 
 
+def kinds_suggested(warning: Any) -> list[str]:
+    """The kinds of help a warning's rule points to, among those offered in its area."""
+    offered = {k.code for k in kinds_available(warning.household.region_id)}
+    kinds = [k for k in KINDS_FOR_RULE.get(warning.rule_id, ["temporary"]) if k in offered]
+    return kinds or ["temporary"]
+
+
 def application_from_warning(
-    *, actor: User, warning: Any, applicant: Person | None = None
+    *,
+    actor: User,
+    warning: Any,
+    applicant: Person | None = None,
+    kinds: Sequence[str] | None = None,
+    reason: str = "",
+    requested_amounts: Mapping[str, Decimal] | None = None,
 ) -> Application:
     """Start an application from a verified warning, with what is known filled in: the
-    kinds the warning suggests, its explanation as the reason, the registry's incomes of
-    the latest year as the declaration to confirm."""
+    kinds the warning suggests (unless the worker chose others with the household), its
+    explanation as the reason, the registry's incomes of the latest year as the
+    declaration to confirm."""
     if warning.status != "closed":
         raise ValidationError(_("Verify the warning before starting an application from it."))
     household = warning.household
     applicant = applicant or _head_of(household)
-    offered = {k.code for k in kinds_available(household.region_id)}
-    kinds = [k for k in KINDS_FOR_RULE.get(warning.rule_id, ["temporary"]) if k in offered]
     application = application_start(
         actor=actor,
         household=household,
         applicant=applicant,
-        kinds=kinds or ["temporary"],
+        kinds=kinds_suggested(warning) if kinds is None else kinds,
         channel=Application.Channel.WARNING,
-        reason=warning.explanation,
+        reason=reason.strip() or warning.explanation,
+        requested_amounts=requested_amounts,
         warning=warning,
     )
     incomes = household_file_get(user=actor, household_id=household.pk).incomes
@@ -276,7 +290,9 @@ def authorisation_record(
         errors["signed_on"] = _("The date of signing cannot be in the future.")
     members = household_members(household_id=application.household_id)
     today = timezone.localdate()
-    adults = {m.pk for m in members if not m.is_deceased and _age(m.birth_date, today) >= 18}
+    adults = {
+        m.pk for m in members if not m.is_deceased and years_between(m.birth_date, today) >= 18
+    }
     signed = {int(s) for s in signers}
     if not signed <= {m.pk for m in members}:
         errors["signers"] = _("Only members of the household can sign.")
@@ -298,10 +314,6 @@ def authorisation_record(
     )
     audit_application(actor, application, AuditAction.UPDATE, authorisation=str(signed_on))
     return authorisation
-
-
-def _age(birth: datetime.date, on: datetime.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 @transaction.atomic
@@ -365,7 +377,7 @@ def _found(actor: User | None, application: Application, as_of: datetime.date) -
             check.Member(
                 person_id=m.pk,
                 name_masked=mask_name(m.name),
-                age=_age(m.birth_date, as_of),
+                age=years_between(m.birth_date, as_of),
                 labour_capacity=m.labour_capacity,
                 disability_grade=m.disability_grade,
             )

@@ -20,7 +20,7 @@ from jiuzhu.applications.services.common import (
     require_perm,
 )
 from jiuzhu.applications.services.intake import check_record
-from jiuzhu.core.dates import add_months, last_of_month
+from jiuzhu.core.dates import add_months, last_of_month, years_between
 from jiuzhu.monitoring.selectors import warnings_of_rules
 from jiuzhu.registry.selectors import household_members
 from jiuzhu.registry.services import enrolment_end
@@ -32,11 +32,7 @@ WORKING_AGE = (18, 60)
 
 def _has_workers(household_id: int, on: datetime.date) -> bool:
     for member in household_members(household_id=household_id):
-        age = (
-            on.year
-            - member.birth_date.year
-            - ((on.month, on.day) < (member.birth_date.month, member.birth_date.day))
-        )
+        age = years_between(member.birth_date, on)
         able = member.labour_capacity in ("full", "partial")
         if not member.is_deceased and able and WORKING_AGE[0] <= age < WORKING_AGE[1]:
             return True
