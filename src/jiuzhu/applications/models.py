@@ -564,3 +564,51 @@ class EconomicCheck(models.Model):
 
     def __str__(self) -> str:
         return f"check {self.pk} of {self.application_id}"
+
+
+class SelfApplication(models.Model):
+    """What an applicant sent from the public mobile form (自助申请). It always gets a
+    reference and goes to the village's worklist; when the ID number and name match a
+    living registry member, a draft application is started for the household too. The
+    answer to the applicant never says which happened, so the form cannot be used to
+    learn who is in the registry."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("to contact")
+        CLOSED = "closed", _("handled")
+
+    reference = models.CharField(max_length=16, unique=True)
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    name_masked = models.CharField(_("name"), max_length=50)
+    name_encrypted = models.TextField()
+    id_number_encrypted = models.TextField()
+    id_number_masked = models.CharField(_("ID number"), max_length=18)
+    phone_encrypted = models.TextField()
+    phone_masked = models.CharField(_("phone"), max_length=16)
+    kinds = models.JSONField(_("kinds of help"), default=list)
+    reason = models.TextField(_("reason for applying"))
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="self_form"
+    )
+    # HMAC of the sender's address: counts submissions per address without keeping it.
+    client_index = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.NEW)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handling_note = models.TextField(_("what was done"), blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    scope_region_lookup = "region__code"
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["region", "status"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @classmethod
+    def scope_assigned(cls, user: Any) -> Q | None:
+        return None

@@ -34,4 +34,7 @@ urlpatterns = [
     path("payments/<int:list_id>/export/", views.payment_list_export_view, name="payment_export"),
     path("ledger/", views.ledger_view, name="ledger"),
     path("configuration/", views.configuration_view, name="configuration"),
+    path("self/", views.self_applications_view, name="self_applications"),
+    path("self/<int:received_id>/close/", views.self_application_close_view, name="self_close"),
+    path("self/<int:received_id>/phone/", views.self_application_phone_view, name="self_phone"),
 ]

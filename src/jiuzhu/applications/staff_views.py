@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.models import AuditAction
 from jiuzhu.accounts.roles import Perm
-from jiuzhu.accounts.scoping import region_in_scope, scoped, user_has_perm
+from jiuzhu.accounts.scoping import get_scoped_or_404, region_in_scope, scoped, user_has_perm
 from jiuzhu.accounts.services import audit_record
 from jiuzhu.applications import services
 from jiuzhu.applications.models import (
@@ -39,6 +40,7 @@ from jiuzhu.applications.models import (
     Objection,
     PaymentList,
     Review,
+    SelfApplication,
     Standard,
 )
 from jiuzhu.applications.selectors import (
@@ -54,6 +56,10 @@ from jiuzhu.applications.services.configuration import (
     standard_add,
 )
 from jiuzhu.applications.services.payments import ledger_export
+from jiuzhu.applications.services.self_service import (
+    self_application_close,
+    self_application_phone,
+)
 from jiuzhu.core.dates import years_between
 from jiuzhu.core.http import not_found, request_user
 from jiuzhu.monitoring.selectors import warning_get
@@ -906,3 +912,58 @@ def _configure(request: HttpRequest, section: str, area: str) -> None:
         assistance_kind_set_active(actor=actor, kind=kind, active=post.get("active") == "1")
     else:
         raise ValidationError(_("Unknown form."))
+
+
+# --- applicants' own forms ------------------------------------------------------------
+
+
+@login_required
+def self_applications_view(request: HttpRequest) -> HttpResponse:
+    """Forms applicants sent themselves, for the village to call back (自助申请)."""
+    _need(request, Perm.ENTER_APPLICATIONS)
+    status = request.GET.get("status", SelfApplication.Status.NEW)
+    queryset = scoped(request.user, SelfApplication.objects.select_related("region", "application"))
+    if status in SelfApplication.Status.values:
+        queryset = queryset.filter(status=status)
+    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+    names = {k.code: k.name_zh for k in AssistanceKind.objects.all()}
+    return render(
+        request,
+        "applications/self_applications.html",
+        {
+            "page": page,
+            "rows": [(s, [names.get(k, k) for k in s.kinds]) for s in page],
+            "status": status,
+            "statuses": SelfApplication.Status.choices,
+            "can_unmask": user_has_perm(request.user, Perm.UNMASK),
+            "active_nav": "applications",
+        },
+    )
+
+
+def _self_application(request: HttpRequest, received_id: int) -> SelfApplication:
+    _need(request, Perm.ENTER_APPLICATIONS)
+    return get_scoped_or_404(request.user, SelfApplication.objects.all(), pk=received_id)
+
+
+@login_required
+@require_POST
+def self_application_close_view(request: HttpRequest, received_id: int) -> HttpResponse:
+    received = _self_application(request, received_id)
+    try:
+        self_application_close(
+            actor=request_user(request), received=received, note=request.POST.get("note", "")
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    return redirect("applications:self_applications")
+
+
+@login_required
+@require_POST
+def self_application_phone_view(request: HttpRequest, received_id: int) -> HttpResponse:
+    """htmx: the full phone number to call back; audited by the service."""
+    received = _self_application(request, received_id)
+    value = self_application_phone(actor=request_user(request), received=received)
+    return render(request, "registry/_revealed.html", {"value": value})

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from jiuzhu.accounts import views as account_views
+from jiuzhu.applications import views as application_views
 from jiuzhu.config.api import api
 from jiuzhu.core import views as core_views
 
@@ -16,5 +17,6 @@ urlpatterns = [
     path("feeds/", include("jiuzhu.feeds.urls")),
     path("applications/", include("jiuzhu.applications.staff_urls")),
     path("disclosure/", include("jiuzhu.applications.urls")),
+    path("apply/<str:county_code>/", application_views.self_apply, name="self_apply"),
     path("api/v1/", api.urls),
 ]

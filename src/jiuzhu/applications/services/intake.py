@@ -344,13 +344,17 @@ def application_submit(*, actor: User, application: Application) -> Application:
         raise ValidationError(errors)
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
+    # An applicant's own online form has no worker behind it: whoever completes and hands
+    # in the file is the maker, and so may not decide it.
+    if application.entered_by_id is None:
+        application.entered_by = actor
     # The legal time limit runs from submission: the shortest of the kinds asked for.
     days = min(k.decision_days for k in kinds)
     due = add_working_days(timezone.localdate(), days)
     application.due_at = datetime.datetime.combine(
         due, datetime.time(23, 59, 59), tzinfo=timezone.get_current_timezone()
     )
-    application.save(update_fields=["status", "submitted_at", "due_at"])
+    application.save(update_fields=["status", "submitted_at", "due_at", "entered_by"])
     audit_application(actor, application, AuditAction.UPDATE, status="submitted", due=str(due))
     # 先行救助 paid earlier: handing in the complete file closes its follow-up task.
     urgent_relief_complete(application=application)
