@@ -215,3 +215,14 @@ def test_a_second_home_and_a_large_business_fail_their_limits() -> None:
     failed = {t["test"] for t in data["verdicts"]["dibao"]["tests"] if not t["passed"]}
     assert failed == {"homes", "business_capital"}
     assert data["figures"]["homes"] == 2 and data["figures"]["businesses"] == 1
+
+
+def test_a_home_in_the_registry_is_one_home_whatever_its_floor_area() -> None:
+    # the quantity of a housing asset is its floor area: 244 m² is one home, not 244
+    one = {"kind": "housing", "value": "122466", "quantity": "244"}
+    data = _run(_found("6000", assets=[one]), DIBAO)
+    assert data["figures"]["homes"] == 1
+    assert next(t for t in data["verdicts"]["dibao"]["tests"] if t["test"] == "homes")["passed"]
+    two = _run(_found("6000", assets=[one, {**one, "quantity": "60"}]), DIBAO)
+    assert two["figures"]["homes"] == 2
+    assert two["verdicts"]["dibao"]["eligible"] is False

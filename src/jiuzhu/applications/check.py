@@ -172,7 +172,8 @@ def compute(
         value = Decimal(str(asset["value"]))
         registry_assets[asset["kind"]] = registry_assets.get(asset["kind"], Decimal(0)) + value
         if asset["kind"] == "housing":
-            registry_homes += Decimal(str(asset.get("quantity") or 1))
+            # one row, one home: the quantity of a housing asset is its floor area (m²)
+            registry_homes += 1
         sources.append({"source": "registry.asset", "kind": asset["kind"], "value": _text(value)})
     declared_deposits = declared.get(("deposits", ""))
     deposits = max(registry_assets.get("deposit", Decimal(0)), declared_deposits or Decimal(0))

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from jiuzhu.accounts.demo import demo_accounts_ensure
+from jiuzhu.applications.demo import demo_applications_seed
 from jiuzhu.feeds.services import feed_import
 from jiuzhu.monitoring.services import monitoring_run
 from jiuzhu.regions.services import regions_load_demo_county
@@ -54,6 +55,9 @@ class Command(BaseCommand):
             f"动态监测已运行 / monitoring ran: {sum(record.candidate_counts.values())} "
             f"candidates, {record.new_warnings} new warnings"
         )
+        seeded = demo_applications_seed()
+        if seeded:
+            self.stdout.write(f"救助申请示例 / demo applications: {seeded}")
         port = os.environ.get("PORT", "8000")
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write("")
