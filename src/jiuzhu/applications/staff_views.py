@@ -56,6 +56,7 @@ from jiuzhu.applications.services.configuration import (
     standard_add,
 )
 from jiuzhu.applications.services.payments import ledger_export
+from jiuzhu.applications.services.reviews import review_run
 from jiuzhu.applications.services.self_service import (
     self_application_close,
     self_application_phone,
@@ -360,6 +361,7 @@ def _detail(
             and application.status == Application.Status.DECIDED,
             "can_object": user_has_perm(user, Perm.ENTER_APPLICATIONS),
             "can_resolve": user_has_perm(user, Perm.DECIDE_APPLICATIONS),
+            "can_review": user_has_perm(user, Perm.RUN_ECONOMIC_CHECK),
             "outcomes": Decision.Outcome.choices,
             "resolutions": Objection.Resolution.choices,
             "errors": errors or [],
@@ -967,3 +969,57 @@ def self_application_phone_view(request: HttpRequest, received_id: int) -> HttpR
     received = _self_application(request, received_id)
     value = self_application_phone(actor=request_user(request), received=received)
     return render(request, "registry/_revealed.html", {"value": value})
+
+
+# --- reviews (动态管理) -----------------------------------------------------------------
+
+
+@login_required
+def reviews_view(request: HttpRequest) -> HttpResponse:
+    """Open reviews of the area, the soonest due first; settled ones on request."""
+    _need(request, Perm.VIEW_PERSONAL_DATA)
+    settled = request.GET.get("settled") == "1"
+    queryset = scoped(
+        request.user,
+        Review.objects.select_related(
+            "decision__application__applicant",
+            "decision__application__household",
+            "decision__requested__kind",
+            "done_by",
+        ),
+    )
+    queryset = (
+        queryset.exclude(outcome="").order_by("-done_at")
+        if settled
+        else queryset.filter(outcome="").order_by("due_on", "id")
+    )
+    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "applications/reviews.html",
+        {
+            "page": page,
+            "settled": settled,
+            "today": timezone.localdate(),
+            "can_run": user_has_perm(request.user, Perm.RUN_ECONOMIC_CHECK),
+            "active_nav": "applications",
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_run_view(request: HttpRequest, review_id: int) -> HttpResponse:
+    """Check the household again and settle the review (continue, graded exit or end)."""
+    _need(request, Perm.VIEW_PERSONAL_DATA)
+    review = get_scoped_or_404(request.user, Review.objects.all(), pk=review_id)
+    try:
+        review_run(actor=request_user(request), review=review)
+    except (ValidationError, PermissionDenied) as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    back = request.POST.get("next", "")
+    # only back to a page of this module: never an open redirect
+    if not back.startswith("/applications/") or "//" in back:
+        back = reverse("applications:reviews")
+    return redirect(back)

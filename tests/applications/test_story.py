@@ -1,0 +1,301 @@
+"""The issue's scripted story, end to end with nothing mocked: department files through the
+real importer, a real monitoring run, then every step by the person who does it, through
+the staff pages (and, in the second test, through /api/v1/).
+
+A man's large hospital bill raises a warning; the village assistant visits and applies on
+his behalf for 临时救助 and the county's disability subsidy; the check report shows the
+figures; a town officer (not the one who entered it) approves; publicity runs and ends;
+he is enrolled and appears on the month's payment list. And a 低保 household whose wages
+rise gets a six-month graded exit."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from jiuzhu.applications.models import Application, Disclosure, Review
+from jiuzhu.applications.services import disclosures_end_due
+from jiuzhu.applications.services.reviews import graded_exits_end, reviews_tick
+from jiuzhu.core.dates import add_months, first_of_next_month, last_of_month
+from jiuzhu.feeds.services import feed_import
+from jiuzhu.monitoring.models import Warning
+from jiuzhu.monitoring.services import monitoring_run
+from jiuzhu.registry import choices as c
+from jiuzhu.registry.models import Enrolment, Income, Person, TimelineEvent
+from jiuzhu.registry.services import household_create, person_create
+from tests.applications.test_payments import _confirmed
+from tests.conftest import COUNTY, TOWN, VILLAGE_A, Family, Personas, login
+
+ID_MAN = "362423196603150030"  # 刘大山, 60, physical disability grade 3
+ID_SON = "362423199806060012"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def _var_in_tmp(settings: Any, tmp_path: Any) -> None:
+    settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def hospital_bill(personas: Personas, django_capture_on_commit_callbacks: Any) -> Warning:
+    """刘大山 lives alone on 4 800 yuan of farming a year; the medical-insurance file shows a
+    stroke and 26 000 yuan paid out of pocket; the monitoring run warns."""
+    household = household_create(actor=None, region_code=VILLAGE_A, address="示例一村5组3号")
+    person_create(
+        actor=None,
+        household=household,
+        name="刘大山",
+        id_number=ID_MAN,
+        relationship=c.Relationship.HEAD,
+        phone="13807960088",
+        health=c.Health.SERIOUS,
+        disability_type=c.DisabilityType.PHYSICAL,
+        disability_grade=3,
+        labour_capacity=c.LabourCapacity.PARTIAL,
+    )
+    Income.objects.create(
+        household=household, kind="agriculture", year=2025, annual_amount=Decimal(4800)
+    )
+    today = timezone.localdate()
+    settled = today - datetime.timedelta(days=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        feed_import(
+            feed_id="medical_settlement",
+            file_name="医保结算.csv",
+            content=(
+                "settlement_id,id_number,settled_on,care_type,icd10,total_amount,out_of_pocket\n"
+                f"S9,{ID_MAN},{settled.isoformat()},inpatient,I63.9,86000,26000\n"
+            ).encode(),
+            actor=None,
+            today=today,
+        )
+    monitoring_run(as_of=today)
+    return Warning.objects.get(household=household, rule_id="medical_burden")
+
+
+def _png(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def test_the_story_through_the_pages(personas: Personas, hospital_bill: Warning) -> None:
+    warning = hospital_bill
+    household = warning.household
+    man = Person.objects.get(household=household)
+    assistant = login(Client(), personas.village_assistant)
+    officer = login(Client(), personas.town_officer)
+    admin = login(Client(), personas.county_admin)
+
+    # the county has its own disability subsidy (困难残疾人生活补贴), 90 yuan a month
+    assert (
+        admin.post(
+            "/applications/configuration/",
+            {
+                "form": "kind",
+                "code": "disability_living",
+                "name_zh": "困难残疾人生活补贴",
+                "category": "other",
+                "income_test": "dibao",
+                "amount_rule": "fixed_monthly",
+                "parameter": "90",
+                "required_documents": ["id_card", "disability_cert", "authorisation"],
+                "region": COUNTY,
+            },
+        ).status_code
+        == 302
+    )
+
+    # the assistant finds the warning, visits, and closes it with what she found
+    assert str(warning.pk) in assistant.get("/warnings/").content.decode()
+    visited = (timezone.localtime() - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = assistant.post(
+        f"/warnings/{warning.pk}/verify/",
+        {
+            "visited_at": visited,
+            "findings": "脑梗住院，出院后左侧肢体无力，独居，无力负担医药费",
+            "outcome": "referred",
+            "need_summary": "临时救助、残疾人补贴",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:800]
+    page = assistant.get(f"/warnings/{warning.pk}/").content.decode()
+    assert f"/applications/new/?warning={warning.pk}" in page
+
+    # she applies on his behalf: the form comes filled in from the warning
+    form = assistant.get(f"/applications/new/?warning={warning.pk}")
+    assert form.status_code == 200
+    assert "temporary" in form.context["chosen_kinds"]
+    assert "困难残疾人生活补贴" in form.content.decode()
+    response = assistant.post(
+        "/applications/new/",
+        {
+            "warning": warning.pk,
+            "applicant": man.pk,
+            "kinds": ["temporary", "disability_living"],
+            "amount_temporary": "5000",
+            "reason": warning.explanation,
+        },
+    )
+    assert response.status_code == 302
+    application = Application.objects.get(household=household)
+    base = f"/applications/{application.pk}"
+    assert (application.channel, application.source_warning) == ("warning", warning)
+    assert application.entered_by == personas.village_assistant
+    # the declaration was filled in from the registry; she confirms it
+    assert assistant.post(f"{base}/declare/", {"income_agriculture": "4800"}).status_code == 302
+    for kind in ("id_card", "disability_cert", "medical_bills", "authorisation"):
+        assert (
+            assistant.post(f"{base}/documents/", {"kind": kind, "file": _png(f"{kind}.png")})
+        ).status_code == 302
+    authorisation = application.documents.get(kind="authorisation")
+    assistant.post(
+        f"{base}/authorisation/",
+        {"document": authorisation.pk, "signed_on": timezone.localdate(), "signers": [man.pk]},
+    )
+    assert assistant.post(f"{base}/submit/").status_code == 302
+
+    # the town officer runs the check; the report shows the figures and the rules
+    assert officer.post(f"{base}/check/").status_code == 302
+    check = application.checks.get()
+    report = officer.get(f"{base}/check/{check.pk}/").content.decode()
+    assert "400" in report  # 4 800 a year, one member: 400 a month
+    assert check.report["figures"]["per_capita_monthly_income"] == "400.00"
+    assert "616" in report  # the rural 低保 standard it was tested against
+    assert check.report["verdicts"]["disability_living"]["eligible"] is True
+
+    # the assistant who entered it cannot approve; the town officer does
+    refused = assistant.post(
+        f"{base}/decide/",
+        {"kind": "temporary", "outcome": "approved", "reasons": "x", "one_off_amount": "5000"},
+    )
+    assert refused.status_code in (404, 422)
+    for kind, amount in (("temporary", "5000"), ("disability_living", "")):
+        response = officer.post(
+            f"{base}/decide/",
+            {
+                "kind": kind,
+                "outcome": "approved",
+                "reasons": "因病致困，经核对家庭收入低于低保标准",
+                "one_off_amount": amount,
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:800]
+    application.refresh_from_db()
+    assert application.status == Application.Status.DECIDED
+    assert all(d.made_by == personas.town_officer for d in application.decisions.all())
+
+    # publicity: on the village board, masked, with the supervision phone and a QR code
+    assert officer.post(f"{base}/publish/").status_code == 302
+    disclosure = Disclosure.objects.get(application=application)
+    board = Client().get(f"/disclosure/{VILLAGE_A}/").content.decode()
+    assert "刘*山" in board and "困难残疾人生活补贴" in board and disclosure.reference in board
+    assert "刘大山" not in board and ID_MAN not in board and "13807960088" not in board
+    assert Client().get(f"/disclosure/{VILLAGE_A}/qr.svg").status_code == 200
+
+    # the period ends with no objection: taken down, confirmed, enrolled
+    disclosures_end_due(today=disclosure.ends_on + datetime.timedelta(days=1))
+    disclosure.refresh_from_db()
+    application.refresh_from_db()
+    assert disclosure.status == Disclosure.Status.ENDED
+    assert application.status == Application.Status.CONFIRMED
+    assert "刘*山" not in Client().get(f"/disclosure/{VILLAGE_A}/").content.decode()
+    subsidy = Enrolment.objects.get(household=household, category="other")
+    first_month = first_of_next_month(disclosure.ends_on)
+    assert (subsidy.start_date, subsidy.monthly_amount) == (first_month, Decimal(90))
+
+    # he is on the month's payment list: the subsidy from its first month, the one-off
+    # help in the month it was confirmed
+    for month, amount in (
+        (first_month, "90"),
+        (timezone.localtime(application.confirmed_at).date(), "5000"),
+    ):
+        response = officer.post(
+            "/applications/payments/", {"month": month.strftime("%Y-%m"), "region": TOWN}
+        )
+        assert response.status_code == 302
+        rows = officer.get(response["Location"]).context["rows"]
+        mine = [dict(r) for r in rows if dict(r).get("收款人") == "刘*山"]
+        assert any(Decimal(r["金额（元）"]) == Decimal(amount) for r in mine), (month, rows)
+
+    # every step is on his household's timeline
+    kinds = set(TimelineEvent.objects.filter(household=household).values_list("kind", flat=True))
+    assert {
+        "monitoring.warning_verified",
+        "applications.started",
+        "applications.submitted",
+        "applications.decided",
+        "applications.confirmed",
+        "registry.enrolled",
+    } <= kinds
+
+
+def test_wages_rise_and_the_dibao_household_gets_a_six_month_graded_exit(
+    personas: Personas, family: Family, django_capture_on_commit_callbacks: Any
+) -> None:
+    # a 低保 household (approved through an application and enrolled at 1 350 a month)
+    application = _confirmed(personas, family)
+    decision = application.decisions.get(requested__kind__code="dibao")
+    enrolment = decision.enrolment
+    assert enrolment is not None and enrolment.status == "active"
+    # the son comes home and takes a job: social insurance shows a 5 000 wage base
+    person_create(
+        actor=None,
+        household=family.household,
+        name="王大力",
+        id_number=ID_SON,
+        relationship=c.Relationship.CHILD,
+        labour_capacity=c.LabourCapacity.FULL,
+    )
+    today = timezone.localdate()
+    months = [add_months(today.replace(day=1), -k) for k in range(1, 7)]
+    with django_capture_on_commit_callbacks(execute=True):
+        feed_import(
+            feed_id="social_insurance_contribution",
+            file_name="社保缴费.csv",
+            content=(
+                "id_number,period,scheme,wage_base,employer\n"
+                + "".join(
+                    f"{ID_SON},{m.isoformat()},employee_pension,5000,某物流公司\n" for m in months
+                )
+            ).encode(),
+            actor=None,
+            today=today,
+        )
+    # the half-yearly review falls due (a working-age member now); the data show income
+    # above the line, so the system does not certify it silently: it waits for a worker
+    due_day = add_months(enrolment.start_date, 6)
+    reviews_tick(today=due_day)
+    review = Review.objects.get(decision=decision)
+    assert review.outcome == "" and not review.silent
+    officer = login(Client(), personas.town_officer)
+    listing = officer.get("/applications/reviews/").content.decode()
+    assert application.number in listing
+    # the town officer checks again and settles it from the page
+    assert officer.post(f"/applications/reviews/{review.pk}/run/").status_code == 302
+    review.refresh_from_db()
+    assert review.outcome == Review.Outcome.GRADED_EXIT
+    exit_on = last_of_month(add_months(today, 6))
+    assert review.exit_on == exit_on
+    assert review.economic_check is not None
+    assert Decimal(review.economic_check.report["figures"]["income_by_kind"]["wages"]) == (
+        Decimal(30000)
+    )
+    # still paid through the sixth month, then ended once
+    enrolment.refresh_from_db()
+    assert enrolment.status == "active"
+    response = officer.post(
+        "/applications/payments/", {"month": exit_on.strftime("%Y-%m"), "region": TOWN}
+    )
+    rows = officer.get(response["Location"]).context["rows"]
+    assert any(dict(r).get("收款人") == "王*国" for r in rows)
+    assert graded_exits_end(today=exit_on + datetime.timedelta(days=1)) == 1
+    enrolment.refresh_from_db()
+    assert (enrolment.status, enrolment.end_date) == ("ended", exit_on)
+    page = officer.get(f"/applications/{application.pk}/").content.decode()
+    assert exit_on.isoformat() in page
