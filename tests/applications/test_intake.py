@@ -287,3 +287,15 @@ def test_the_standard_in_force_is_the_most_local_and_latest(
         "dibao_monthly", region_code=VILLAGE_A, area_type="urban", on=datetime.date(2026, 7, 1)
     )
     assert urban.value == Decimal(700)
+
+
+def test_a_missing_standard_is_a_clear_refusal_not_a_crash(
+    personas: Personas, family: Family
+) -> None:
+    application = _start(personas, family, ["dibao"])
+    _authorise(personas, family, application)
+    Standard.objects.filter(name="vehicle_limit").delete()
+    with pytest.raises(ValidationError) as refused:
+        economic_check_run(actor=personas.town_officer, application=application, as_of=AS_OF)
+    assert "county administrator" in str(refused.value) or "县级管理员" in str(refused.value)
+    assert not application.checks.exists()

@@ -11,6 +11,7 @@ rise gets a six-month graded exit."""
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from jiuzhu.accounts.services import api_token_create
 from jiuzhu.applications.models import Application, Disclosure, Review
 from jiuzhu.applications.services import disclosures_end_due
+from jiuzhu.applications.services.configuration import assistance_kind_add
 from jiuzhu.applications.services.reviews import graded_exits_end, reviews_tick
 from jiuzhu.core.dates import add_months, first_of_next_month, last_of_month
 from jiuzhu.feeds.services import feed_import
@@ -299,3 +302,113 @@ def test_wages_rise_and_the_dibao_household_gets_a_six_month_graded_exit(
     assert (enrolment.status, enrolment.end_date) == ("ended", exit_on)
     page = officer.get(f"/applications/{application.pk}/").content.decode()
     assert exit_on.isoformat() in page
+
+
+def test_the_story_through_the_api(personas: Personas, hospital_bill: Warning) -> None:
+    """The same story from a tablet app: the visit on the page, everything after it with
+    bearer tokens on /api/v1/applications/."""
+    warning = hospital_bill
+    man = Person.objects.get(household=warning.household)
+    _, assistant_token = api_token_create(user=personas.village_assistant, name="pad")
+    _, officer_token = api_token_create(user=personas.town_officer, name="desk")
+    api = Client()
+    as_assistant = {"HTTP_AUTHORIZATION": f"Bearer {assistant_token}"}
+    as_officer = {"HTTP_AUTHORIZATION": f"Bearer {officer_token}"}
+
+    def post(url: str, body: dict[str, Any], who: dict[str, str]) -> Any:
+        return api.post(f"/api/v1/applications{url}", body, content_type="application/json", **who)
+
+    assistance_kind_add(
+        actor=personas.county_admin,
+        region_code=COUNTY,
+        code="disability_living",
+        name_zh="困难残疾人生活补贴",
+        name_en="Living subsidy for disabled people in hardship",
+        category="other",
+        income_test="dibao",
+        amount_rule="fixed_monthly",
+        amount_parameters={"monthly": "90"},
+        required_documents=["id_card", "disability_cert", "authorisation"],
+    )
+    kinds = api.get("/api/v1/applications/kinds", **as_assistant).json()
+    assert "disability_living" in {k["code"] for k in kinds}
+    # the visit, on the phone's page
+    login(Client(), personas.village_assistant).post(
+        f"/warnings/{warning.pk}/verify/",
+        {
+            "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "findings": "脑梗住院，独居",
+            "outcome": "referred",
+            "need_summary": "临时救助、残疾人补贴",
+        },
+    )
+    # on his behalf, from the warning, for the two kinds he chose
+    started = post(
+        f"/from-warning/{warning.pk}",
+        {
+            "kinds": ["temporary", "disability_living"],
+            "requested_amounts": {"temporary": "5000"},
+        },
+        as_assistant,
+    )
+    assert started.status_code == 201, started.content
+    number, pk = started.json()["number"], started.json()["id"]
+    for kind in ("id_card", "disability_cert", "medical_bills", "authorisation"):
+        uploaded = api.post(
+            f"/api/v1/applications/{pk}/documents",
+            {"kind": kind, "file": _png(f"{kind}.png")},
+            **as_assistant,
+        )
+        assert uploaded.status_code == 201, uploaded.content
+        if kind == "authorisation":
+            form_id = uploaded.json()["id"]
+    signed = post(
+        f"/{pk}/authorisation",
+        {
+            "document_id": form_id,
+            "signed_on": timezone.localdate().isoformat(),
+            "signers": [man.pk],
+        },
+        as_assistant,
+    )
+    assert signed.status_code == 200, signed.content
+    assert post(f"/{pk}/submit", {}, as_assistant).status_code == 200
+    # the check by the town officer; its report in the application's file
+    assert post(f"/{pk}/check", {}, as_officer).status_code == 201
+    file = api.get(f"/api/v1/applications/{pk}", **as_officer).json()
+    report = file["latest_check"]["report"]
+    assert report["figures"]["per_capita_monthly_income"] == "400.00"
+    assert report["verdicts"]["disability_living"]["eligible"] is True
+    # maker-checker: the assistant is refused, the officer decides
+    refused = post(
+        f"/{pk}/decisions",
+        {"kind": "temporary", "outcome": "approved", "reasons": "x", "one_off_amount": "5000"},
+        as_assistant,
+    )
+    assert refused.status_code == 403
+    for body in (
+        {
+            "kind": "temporary",
+            "outcome": "approved",
+            "reasons": "因病致困",
+            "one_off_amount": "5000",
+        },
+        {"kind": "disability_living", "outcome": "approved", "reasons": "残疾且收入低于标准"},
+    ):
+        assert post(f"/{pk}/decisions", body, as_officer).status_code == 201
+    published = post(f"/{pk}/disclosure", {}, as_officer)
+    assert published.status_code == 201
+    ends_on = datetime.date.fromisoformat(published.json()["ends_on"])
+    disclosures_end_due(today=ends_on + datetime.timedelta(days=1))
+    assert api.get(f"/api/v1/applications/{pk}", **as_officer).json()["application"]["status"] == (
+        "confirmed"
+    )
+    # the payment list of the subsidy's first month names him, masked
+    first_month = first_of_next_month(ends_on)
+    built = post("/payment-lists", {"region": TOWN, "month": f"{first_month:%Y-%m}"}, as_officer)
+    assert built.status_code == 201
+    rows = api.get(f"/api/v1/applications/payment-lists/{built.json()['id']}", **as_officer)
+    lines = [r for r in rows.json()["rows"] if "刘*山" in r]
+    assert lines and "90.00" in lines[0] and "困难残疾人生活补贴" in lines[0]
+    assert "刘大山" not in json.dumps(rows.json(), ensure_ascii=False)
+    assert number.startswith("SQ360823")

@@ -6,22 +6,39 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.scoping import get_scoped_or_404, region_in_scope, scoped
-from jiuzhu.applications.models import Application, AssistanceKind, Standard
+from jiuzhu.applications.models import (
+    Application,
+    AssistanceKind,
+    CheckAuthorisation,
+    Decision,
+    DeclaredFigure,
+    Disclosure,
+    Document,
+    EconomicCheck,
+    Objection,
+    PaymentList,
+    RequestedKind,
+    Review,
+    Standard,
+    UrgentRelief,
+)
 from jiuzhu.core.dates import first_of_next_month
 from jiuzhu.regions.models import Region
-from jiuzhu.registry.choices import Category
-from jiuzhu.registry.selectors import enrolments_in_area
+from jiuzhu.registry.choices import Category, Relationship
+from jiuzhu.registry.models import Person
+from jiuzhu.registry.selectors import enrolments_in_area, household_members
 
 
 class StandardMissing(LookupError):
-    pass
+    """No row of a standard applies; ``args`` are (message, standard name)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +83,7 @@ def standard_in_force(
         default=None,
     )
     if best is None:
-        raise StandardMissing(f"no {name} standard for {region_code} ({area_type}) on {on}")
+        raise StandardMissing(f"no {name} standard for {region_code} ({area_type}) on {on}", name)
     return StandardInForce(
         name=name,
         value=best.value,
@@ -177,3 +194,142 @@ def ledger_rows(rows: list[LedgerRow]) -> list[list[Any]]:
         ]
     )
     return sheet
+
+
+# Reads for the API (api.py): one application's whole file, worklists with filters, and
+# the objects an action names, each scoped like the application it belongs to.
+
+
+@dataclass(frozen=True)
+class ApplicationFile:
+    """Everything recorded on one application, for its detail page and API resource."""
+
+    application: Application
+    requested: list[RequestedKind]
+    declared: list[DeclaredFigure]
+    documents: list[Document]
+    authorisation: CheckAuthorisation | None
+    latest_check: EconomicCheck | None
+    decisions: list[Decision]
+    urgent_relief: UrgentRelief | None
+    disclosures: list[Disclosure]  # objections prefetched
+    reviews: list[Review]
+
+
+def application_file_get(*, user: Any, application_id: int) -> ApplicationFile:
+    """The application and all that hangs on it; 404 when missing or out of scope."""
+    application = application_get(user=user, application_id=application_id)
+    return ApplicationFile(
+        application=application,
+        requested=list(application.kinds.select_related("kind").order_by("id")),
+        declared=list(application.declared.order_by("item", "detail")),
+        documents=list(application.documents.order_by("uploaded_at", "id")),
+        authorisation=CheckAuthorisation.objects.filter(application=application).first(),
+        latest_check=application.checks.select_related("run_by").first(),
+        decisions=list(
+            application.decisions.select_related(
+                "requested__kind", "made_by", "second_approver"
+            ).order_by("made_at", "id")
+        ),
+        urgent_relief=UrgentRelief.objects.filter(application=application)
+        .select_related("paid_by")
+        .first(),
+        disclosures=list(
+            application.disclosures.prefetch_related(
+                Prefetch("objections", queryset=Objection.objects.order_by("received_at", "id"))
+            )
+        ),
+        reviews=list(
+            Review.objects.filter(decision__application=application)
+            .select_related("decision__requested__kind")
+            .order_by("due_on", "id")
+        ),
+    )
+
+
+def applications_filtered(
+    *, user: Any, status: str = "", region_code: str = ""
+) -> QuerySet[Application]:
+    """The applications a user may see, optionally of one status and below one area,
+    newest first, with the kinds asked for prefetched (a worklist page or API list)."""
+    qs = applications_visible(user).prefetch_related(
+        Prefetch("kinds", queryset=RequestedKind.objects.select_related("kind").order_by("id"))
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if region_code:
+        qs = qs.filter(region__code__startswith=region_code)
+    return qs.order_by("-created_at", "-id")
+
+
+def household_head(*, household_id: int) -> Person | None:
+    """Who applies when nobody else is named: the living head, else the first living
+    member; None when nobody in the household is alive."""
+    living = [m for m in household_members(household_id=household_id) if not m.is_deceased]
+    heads = [m for m in living if m.relationship == Relationship.HEAD]
+    return next(iter(heads or living), None)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def _of_visible_application(user: Any, queryset: QuerySet[M], path: str, pk: int) -> M:
+    """An object of an application the user may see; 404 like a missing one otherwise."""
+    visible = applications_visible(user).values("pk")
+    found = queryset.filter(**{f"{path}__in": visible, "pk": pk}).first()
+    if found is None:
+        raise Http404("Not found")
+    return found
+
+
+def document_get(*, user: Any, document_id: int) -> Document:
+    return _of_visible_application(user, Document.objects.all(), "application", document_id)
+
+
+def decision_get(*, user: Any, decision_id: int) -> Decision:
+    return _of_visible_application(
+        user, Decision.objects.select_related("application"), "application", decision_id
+    )
+
+
+def disclosure_get(*, user: Any, disclosure_id: int) -> Disclosure:
+    return _of_visible_application(
+        user, Disclosure.objects.select_related("application"), "application", disclosure_id
+    )
+
+
+def objection_get(*, user: Any, objection_id: int) -> Objection:
+    return _of_visible_application(
+        user,
+        Objection.objects.select_related("disclosure__application"),
+        "disclosure__application",
+        objection_id,
+    )
+
+
+def payment_list_get(*, user: Any, payment_list_id: int) -> PaymentList:
+    """A payment list of an area within the user's; 404 otherwise."""
+    return get_scoped_or_404(
+        user, PaymentList.objects.select_related("region", "built_by"), pk=payment_list_id
+    )
+
+
+def reviews_visible(*, user: Any, settled: bool = False) -> QuerySet[Review]:
+    """Reviews in the user's area: open ones soonest due first, or settled ones newest
+    first."""
+    queryset = scoped(
+        user,
+        Review.objects.select_related(
+            "decision__application__applicant",
+            "decision__application__household",
+            "decision__requested__kind",
+            "done_by",
+        ),
+    )
+    if settled:
+        return queryset.exclude(outcome="").order_by("-done_at", "-id")
+    return queryset.filter(outcome="").order_by("due_on", "id")
+
+
+def review_get(*, user: Any, review_id: int) -> Review:
+    return get_scoped_or_404(user, Review.objects.all(), pk=review_id)

@@ -48,6 +48,8 @@ from jiuzhu.applications.selectors import (
     applications_visible,
     kinds_available,
     ledger,
+    review_get,
+    reviews_visible,
 )
 from jiuzhu.applications.services.configuration import (
     RULE_PARAMETER,
@@ -979,20 +981,7 @@ def reviews_view(request: HttpRequest) -> HttpResponse:
     """Open reviews of the area, the soonest due first; settled ones on request."""
     _need(request, Perm.VIEW_PERSONAL_DATA)
     settled = request.GET.get("settled") == "1"
-    queryset = scoped(
-        request.user,
-        Review.objects.select_related(
-            "decision__application__applicant",
-            "decision__application__household",
-            "decision__requested__kind",
-            "done_by",
-        ),
-    )
-    queryset = (
-        queryset.exclude(outcome="").order_by("-done_at")
-        if settled
-        else queryset.filter(outcome="").order_by("due_on", "id")
-    )
+    queryset = reviews_visible(user=request.user, settled=settled)
     page = Paginator(queryset, 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -1012,7 +1001,7 @@ def reviews_view(request: HttpRequest) -> HttpResponse:
 def review_run_view(request: HttpRequest, review_id: int) -> HttpResponse:
     """Check the household again and settle the review (continue, graded exit or end)."""
     _need(request, Perm.VIEW_PERSONAL_DATA)
-    review = get_scoped_or_404(request.user, Review.objects.all(), pk=review_id)
+    review = review_get(user=request.user, review_id=review_id)
     try:
         review_run(actor=request_user(request), review=review)
     except (ValidationError, PermissionDenied) as exc:

@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from jiuzhu.accounts.api import router as accounts_router
+from jiuzhu.applications.api import router as applications_router
+from jiuzhu.core import api_errors
 from jiuzhu.core.api_auth import API_AUTH
 from jiuzhu.feeds.api import router as feeds_router
 from jiuzhu.registry.api import router as registry_router
@@ -21,3 +23,6 @@ api = NinjaAPI(
 api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)
 api.add_router("/feeds/", feeds_router)
+api.add_router("/applications/", applications_router)
+# Services' field errors answer 422 with {"detail": {field: [messages]}}.
+api_errors.install(api)

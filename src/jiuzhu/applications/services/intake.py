@@ -28,7 +28,12 @@ from jiuzhu.applications.models import (
     RequestedKind,
     Standard,
 )
-from jiuzhu.applications.selectors import kinds_available, standard_in_force
+from jiuzhu.applications.selectors import (
+    StandardMissing,
+    household_head,
+    kinds_available,
+    standard_in_force,
+)
 from jiuzhu.applications.services.common import (
     application_timeline,
     audit_application,
@@ -140,6 +145,7 @@ def kinds_suggested(warning: Any) -> list[str]:
     return kinds or ["temporary"]
 
 
+@transaction.atomic
 def application_from_warning(
     *,
     actor: User,
@@ -180,14 +186,10 @@ def application_from_warning(
 
 
 def _head_of(household: Household) -> Person:
-    members = household_members(household_id=household.pk)
-    for member in members:
-        if member.relationship == "head" and not member.is_deceased:
-            return member
-    living = [m for m in members if not m.is_deceased]
-    if not living:
+    head = household_head(household_id=household.pk)
+    if head is None:
         raise ValidationError(_("The household has no living member to apply."))
-    return living[0]
+    return head
 
 
 @transaction.atomic
@@ -428,12 +430,22 @@ def check_record(
         )
     as_of = as_of or timezone.localdate()
     household = application.household
-    standards = {
-        name: standard_in_force(
-            name, region_code=household.region_id, area_type=household.area_type, on=as_of
-        )
-        for name in CHECK_STANDARDS
-    }
+    try:
+        standards = {
+            name: standard_in_force(
+                name, region_code=household.region_id, area_type=household.area_type, on=as_of
+            )
+            for name in CHECK_STANDARDS
+        }
+    except StandardMissing as exc:
+        # configuration, not the household: the county admin must set the standard first
+        raise ValidationError(
+            _("No %(standard)s is set for this area on %(day)s; ask the county administrator.")
+            % {
+                "standard": dict(Standard.Name.choices).get(exc.args[1], exc.args[1]),
+                "day": as_of.isoformat(),
+            }
+        ) from exc
     kinds = [
         check.KindToTest(code=r.kind.code, name_zh=r.kind.name_zh, income_test=r.kind.income_test)
         for r in application.kinds.select_related("kind")
