@@ -161,3 +161,46 @@ def test_five_wrong_passwords_lock_the_account(browser: Browser, demo: Demo) -> 
     page.click("button[type=submit]")
     assert "账号已锁定" in page.content()
     page.close()
+
+
+def test_an_application_on_a_phone_takes_a_photo_of_a_document(
+    browser: Browser, demo: Demo, tmp_path: Path
+) -> None:
+    # given: the assistant's phone, the demo's draft application
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    sign_in(page, demo, "village_assistant")
+    page.goto(f"{demo.url}/applications/?status=draft")
+    page.locator("table a").first.click()
+    assert "申报" in page.content() or "家庭申报" in page.content()
+    # the page fits the phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # when: a scanned page is attached from the phone
+    scan = tmp_path / "hukou.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    page.select_option("select[name=kind]", "hukou")
+    page.set_input_files("input[type=file]", str(scan))
+    page.locator("#documents button[type=submit]").click()
+    page.wait_for_load_state()
+    # then: it is listed, and stored against the application
+    assert "户口簿" in page.locator("#documents").inner_text()
+    with sqlite3.connect(demo.database) as db:
+        kinds = {k for (k,) in db.execute("SELECT kind FROM applications_document")}
+    assert "hukou" in kinds
+    page.close()
+
+
+def test_a_villager_applies_from_the_public_page_on_a_phone(browser: Browser, demo: Demo) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{demo.url}/apply/360823/")
+    page.select_option("select[name=village]", "360823100201")
+    page.fill("input[name=name]", "测试申请人")
+    page.fill("input[name=id_number]", "362423198807070015")
+    page.fill("input[name=phone]", "13900000001")
+    page.locator("input[name=kinds][value=temporary]").check()
+    page.fill("textarea[name=reason]", "家中突发变故（端到端测试）")
+    page.locator("input[name=consent]").check()
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert re.search(r"ZZ[A-Z0-9]{8}", page.content())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
