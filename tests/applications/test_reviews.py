@@ -20,12 +20,14 @@ from jiuzhu.applications.services.reviews import (
     reviews_schedule,
     reviews_tick,
 )
+from jiuzhu.core.dates import add_months
+from jiuzhu.feeds.services import feed_import
 from jiuzhu.monitoring.models import MonitoringRun, Warning
 from jiuzhu.registry import choices as c
 from jiuzhu.registry.models import Income, TimelineEvent
 from jiuzhu.registry.services import person_create
 from tests.applications.test_payments import _confirmed
-from tests.conftest import TOWN, VILLAGE_A, Family, Personas
+from tests.conftest import ID_SPOUSE, TOWN, VILLAGE_A, Family, Personas
 
 
 @pytest.fixture(autouse=True)
@@ -158,3 +160,49 @@ def test_an_exit_review_warning_opens_a_recheck_once(personas: Personas, family:
     review = Review.objects.get(decision=decision)
     assert review.trigger == Review.Trigger.RECHECK and "新登记小型汽车" in review.reason
     call_command("applications", "reviews")
+
+
+def test_a_wage_rise_in_the_social_insurance_file_opens_one_recheck(
+    personas: Personas, family: Family, django_capture_on_commit_callbacks: Any
+) -> None:
+    decision = _approval(personas, family)
+    today = timezone.localdate()
+
+    def contributions(wage: int, months: int) -> None:
+        periods = [add_months(today.replace(day=1), -k) for k in range(months, 0, -1)]
+        with django_capture_on_commit_callbacks(execute=True):
+            feed_import(
+                feed_id="social_insurance_contribution",
+                file_name=f"社保{wage}.csv",
+                content=(
+                    "id_number,period,scheme,wage_base,employer\n"
+                    + "".join(f"{ID_SPOUSE},{p},employee_pension,{wage},某厂\n" for p in periods)
+                ).encode(),
+                actor=None,
+                today=today,
+            )
+
+    # the spouse starts a job after the last check: 1 000 a month (nothing known before)
+    contributions(1000, 2)
+    assert reviews_open_rechecks(today=today) == 1
+    review = Review.objects.get(decision=decision, outcome="")
+    assert review.trigger == "recheck" and "1000" in review.reason
+    # the round runs again: nothing new is opened while it is open
+    assert reviews_open_rechecks(today=today) == 0
+    # the re-check runs (the household stays eligible); the same data open nothing more
+    review = review_run(actor=personas.town_officer, review=review, today=today)
+    assert review.outcome == Review.Outcome.CONTINUE
+    assert reviews_open_rechecks(today=today) == 0
+    # a later month with a raise of under 10 % opens nothing; a real raise does
+    with django_capture_on_commit_callbacks(execute=True):
+        feed_import(
+            feed_id="social_insurance_contribution",
+            file_name="社保-加薪.csv",
+            content=(
+                "id_number,period,scheme,wage_base,employer\n"
+                f"{ID_SPOUSE},{today.replace(day=1)},employee_pension,1050,某厂\n"
+            ).encode(),
+            actor=None,
+            today=today,
+        )
+    assert reviews_open_rechecks(today=today + datetime.timedelta(days=1)) == 0

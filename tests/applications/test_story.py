@@ -246,7 +246,7 @@ def test_wages_rise_and_the_dibao_household_gets_a_six_month_graded_exit(
     decision = application.decisions.get(requested__kind__code="dibao")
     enrolment = decision.enrolment
     assert enrolment is not None and enrolment.status == "active"
-    # the son comes home and takes a job: social insurance shows a 5 000 wage base
+    # the son comes home and takes a job: social insurance shows an 8 000 wage base
     person_create(
         actor=None,
         household=family.household,
@@ -256,7 +256,10 @@ def test_wages_rise_and_the_dibao_household_gets_a_six_month_graded_exit(
         labour_capacity=c.LabourCapacity.FULL,
     )
     today = timezone.localdate()
-    months = [add_months(today.replace(day=1), -k) for k in range(1, 7)]
+    # the job began after the household's last check: the months since, at most six
+    checked = application.checks.latest("as_of").as_of
+    months = [m for m in (add_months(today.replace(day=1), -k) for k in range(1, 7)) if m > checked]
+    assert months, "the test needs at least one month between the check and today"
     with django_capture_on_commit_callbacks(execute=True):
         feed_import(
             feed_id="social_insurance_contribution",
@@ -264,17 +267,18 @@ def test_wages_rise_and_the_dibao_household_gets_a_six_month_graded_exit(
             content=(
                 "id_number,period,scheme,wage_base,employer\n"
                 + "".join(
-                    f"{ID_SON},{m.isoformat()},employee_pension,5000,某物流公司\n" for m in months
+                    f"{ID_SON},{m.isoformat()},employee_pension,8000,某物流公司\n" for m in months
                 )
             ).encode(),
             actor=None,
             today=today,
         )
-    # the half-yearly review falls due (a working-age member now); the data show income
-    # above the line, so the system does not certify it silently: it waits for a worker
-    due_day = add_months(enrolment.start_date, 6)
-    reviews_tick(today=due_day)
+    # the daily round sees the new wage base and opens a re-check; the data show income
+    # above the line, so the system does not settle it silently: it waits for a worker
+    counts = reviews_tick(today=today)
+    assert counts["rechecks"] == 1
     review = Review.objects.get(decision=decision)
+    assert review.trigger == Review.Trigger.RECHECK and "8000" in review.reason
     assert review.outcome == "" and not review.silent
     officer = login(Client(), personas.town_officer)
     listing = officer.get("/applications/reviews/").content.decode()
@@ -287,7 +291,7 @@ def test_wages_rise_and_the_dibao_household_gets_a_six_month_graded_exit(
     assert review.exit_on == exit_on
     assert review.economic_check is not None
     assert Decimal(review.economic_check.report["figures"]["income_by_kind"]["wages"]) == (
-        Decimal(30000)
+        Decimal(8000 * len(months))
     )
     # still paid through the sixth month, then ended once
     enrolment.refresh_from_db()

@@ -351,8 +351,7 @@ def _detail(
             "can_enter": user_has_perm(user, Perm.ENTER_APPLICATIONS) and editable,
             "can_check": user_has_perm(user, Perm.RUN_ECONOMIC_CHECK)
             and application.status == Application.Status.SUBMITTED,
-            "can_decide": may_decide
-            and application.status in (Application.Status.SUBMITTED, Application.Status.DRAFT),
+            "can_decide": may_decide and application.status == Application.Status.SUBMITTED,
             "can_pay_urgent": may_decide
             and any(r.kind.amount_rule == AssistanceKind.AmountRule.ONE_OFF for r in requested)
             and getattr(application, "urgent_relief", None) is None,

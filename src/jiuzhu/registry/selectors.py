@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,3 +202,13 @@ def enrolments_in_area(*, region_code: str) -> QuerySet[Enrolment]:
     """Every enrolment of households in an area, for aggregate ledgers; the caller checks
     that the area is in the user's scope and shows no personal data."""
     return Enrolment.objects.filter(household__region__code__startswith=region_code)
+
+
+def living_members_of(*, household_ids: Sequence[int]) -> dict[int, int]:
+    """Person id → household id of the living members of these households, for the
+    system's own rounds (re-checks); the caller shows no personal data."""
+    return dict(
+        Person.objects.filter(household_id__in=list(household_ids), is_deceased=False).values_list(
+            "id", "household_id"
+        )
+    )

@@ -4,16 +4,18 @@ opened by new department data, graded exits (渐退) and silent certification (�
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
-from jiuzhu.applications.models import Decision, Review
+from jiuzhu.applications.models import AssistanceKind, Decision, EconomicCheck, Review
 from jiuzhu.applications.services.common import (
     application_timeline,
     audit_application,
@@ -21,8 +23,9 @@ from jiuzhu.applications.services.common import (
 )
 from jiuzhu.applications.services.intake import check_record
 from jiuzhu.core.dates import add_months, last_of_month, years_between
+from jiuzhu.feeds.selectors import records_of_persons
 from jiuzhu.monitoring.selectors import warnings_of_rules
-from jiuzhu.registry.selectors import household_members
+from jiuzhu.registry.selectors import household_members, living_members_of
 from jiuzhu.registry.services import enrolment_end
 
 # Monitoring rules whose warnings on an enrolled household open a re-check.
@@ -90,8 +93,10 @@ def reviews_schedule(*, today: datetime.date | None = None) -> int:
 
 
 def reviews_open_rechecks(*, today: datetime.date | None = None) -> int:
-    """New department data that may change eligibility (an exit-review warning on an
-    enrolled household) opens a re-check due within 30 days, once per warning."""
+    """New department data that may change eligibility opens a re-check due within 30
+    days: an exit-review warning on an enrolled household (a new vehicle, property or
+    business), once per warning; or a member's social-insurance wage base above what the
+    household's latest check knew (a new job or a raise), once per rise."""
     today = today or timezone.localdate()
     approvals = {d.application.household_id: d for d in _live_approvals()}
     seen = set(
@@ -101,28 +106,89 @@ def reviews_open_rechecks(*, today: datetime.date | None = None) -> int:
     for warning in warnings_of_rules(rule_ids=RECHECK_RULES, household_ids=list(approvals)):
         if warning.pk in seen:
             continue
-        reason = warning.explanation[:300]
         decision = approvals[warning.household_id]
-        open_review = Review.objects.filter(decision=decision, outcome="").first()
-        if open_review is not None:
-            # one open review per approval: the new data joins it and makes it due sooner
-            open_review.trigger = Review.Trigger.RECHECK
-            open_review.reason = reason
-            open_review.source_warning = warning
-            open_review.due_on = min(open_review.due_on, today + datetime.timedelta(days=30))
-            open_review.save(update_fields=["trigger", "reason", "source_warning", "due_on"])
-        else:
-            Review.objects.create(
-                decision=decision,
-                region_id=decision.application.region_id,
-                trigger=Review.Trigger.RECHECK,
-                reason=reason,
-                source_warning=warning,
-                due_on=today + datetime.timedelta(days=30),
-            )
+        opened += _recheck(decision, warning.explanation[:300], today, warning=warning)
         seen.add(warning.pk)
-        opened += 1
+    for household_id, reason in _wage_rises(approvals, today).items():
+        opened += _recheck(approvals[household_id], reason, today)
     return opened
+
+
+def _recheck(decision: Decision, reason: str, today: datetime.date, warning: Any = None) -> int:
+    """Open a re-check of an approval, or make its open review one (one open review per
+    approval: the new data join it and make it due sooner). 1 when something changed."""
+    open_review = Review.objects.filter(decision=decision, outcome="").first()
+    if open_review is not None:
+        if open_review.trigger == Review.Trigger.RECHECK and warning is None:
+            return 0  # already being re-checked; the check will read the new data
+        open_review.trigger = Review.Trigger.RECHECK
+        open_review.reason = reason
+        open_review.source_warning = warning or open_review.source_warning
+        open_review.due_on = min(open_review.due_on, today + datetime.timedelta(days=30))
+        open_review.save(update_fields=["trigger", "reason", "source_warning", "due_on"])
+        return 1
+    Review.objects.create(
+        decision=decision,
+        region_id=decision.application.region_id,
+        trigger=Review.Trigger.RECHECK,
+        reason=reason,
+        source_warning=warning,
+        due_on=today + datetime.timedelta(days=30),
+    )
+    return 1
+
+
+def _wage_rises(approvals: dict[int, Decision], today: datetime.date) -> dict[int, str]:
+    """Households of income-tested approvals where a member's newest employee-pension
+    wage base, for a month after the household's latest check, is above the last one that
+    check could know (none: a new job) by more than 10 % and 100 yuan a month. Once the
+    re-check has run, its check knows the new base, so the same rise opens nothing again."""
+    tested = {
+        h: d
+        for h, d in approvals.items()
+        if d.requested.kind.income_test != AssistanceKind.IncomeTest.NONE
+    }
+    if not tested:
+        return {}
+    checked_on = dict(
+        EconomicCheck.objects.filter(application__household_id__in=list(tested))
+        .values_list("application__household_id")
+        .annotate(latest=Max("as_of"))
+    )
+    persons = living_members_of(household_ids=list(tested))
+    earliest = min(checked_on.values(), default=today) - datetime.timedelta(days=366)
+    base: dict[int, Decimal] = {}  # last base each person had by the household's check
+    newest: dict[int, tuple[datetime.date, Decimal]] = {}
+    for row in records_of_persons("social_insurance_contribution", list(persons), since=earliest):
+        person = int(row["person_id"])
+        if row.get("scheme") != "employee_pension" or row.get("wage_base") is None:
+            continue
+        period = _as_date(row["period"])
+        household_check = checked_on.get(persons[person])
+        if household_check is None or period > today:
+            continue
+        wage = Decimal(str(row["wage_base"]))
+        if period <= household_check:
+            base[person] = wage  # oldest first: the last one wins
+        elif person not in newest or period >= newest[person][0]:
+            newest[person] = (period, wage)
+    rises: dict[int, str] = {}
+    for person, (period, wage) in newest.items():
+        before = base.get(person, Decimal(0))
+        if wage > before * Decimal("1.1") and wage - before >= 100:
+            rises[persons[person]] = _(
+                "Social insurance: a member's monthly wage base rose from %(before)s to "
+                "%(after)s yuan (%(month)s)"
+            ) % {"before": before, "after": wage, "month": f"{period:%Y-%m}"}
+    return rises
+
+
+def _as_date(value: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
 
 
 @transaction.atomic
