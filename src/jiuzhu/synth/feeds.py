@@ -757,11 +757,15 @@ class _Plan:
         kind: str,
         note: str,
         *,
-        hh: Arr,
+        hh: Arr | None = None,
         person: Arr | int = _NONE,
         level: Arr | int = _NONE,
         day: Arr | int = _NONE,
     ) -> None:
+        """One row of planted truth per household; ``hh`` defaults to the households of
+        ``person``."""
+        if hh is None:
+            hh = self.ctx.p_hh[person]
         if np.size(hh) == 0:
             return
         self.truth.add(
@@ -967,9 +971,7 @@ def _plant_serious_disease(plan: _Plan) -> None:
             if level == RED
             else "inpatient stay for a listed serious disease, out-of-pocket under 20 000"
         )
-        plan.add_truth(
-            rule, "planted", note, hh=ctx.p_hh[person], person=person, level=level, day=day
-        )
+        plan.add_truth(rule, "planted", note, person=person, level=level, day=day)
 
     pneumonia_n, outpatient_n = _split_count(n, 2)
     person = plan.people(rng, ctx.age_hi >= 1, pneumonia_n)
@@ -989,7 +991,6 @@ def _plant_serious_disease(plan: _Plan) -> None:
         rule,
         "near_miss",
         "inpatient stay for J18 pneumonia (not a listed disease)",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1003,7 +1004,6 @@ def _plant_serious_disease(plan: _Plan) -> None:
         rule,
         "near_miss",
         "listed serious disease treated as a chronic outpatient",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1026,9 +1026,7 @@ def _plant_working_age_death(plan: _Plan, comp: _Composition) -> None:
             if level == RED
             else "death at working age; the others are all 18–59"
         )
-        plan.add_truth(
-            rule, "planted", note, hh=ctx.p_hh[person], person=person, level=level, day=day
-        )
+        plan.add_truth(rule, "planted", note, person=person, level=level, day=day)
     # Near-miss: a death at 62–78 (the specification's example: at 72).
     person = plan.people(rng, (ctx.age_lo >= 62) & (ctx.age_hi <= 78), n)
     day = _uniform_days(rng, ctx.start, ctx.as_of - 1, len(person))
@@ -1038,7 +1036,6 @@ def _plant_working_age_death(plan: _Plan, comp: _Composition) -> None:
         rule,
         "near_miss",
         "death at 62–78, above working age",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1094,9 +1091,7 @@ def _plant_severe_disability(plan: _Plan, comp: _Composition) -> None:
             if level == RED
             else "new severe disability; another member aged 18–59"
         )
-        plan.add_truth(
-            rule, "planted", note, hh=ctx.p_hh[person], person=person, level=level, day=day
-        )
+        plan.add_truth(rule, "planted", note, person=person, level=level, day=day)
 
     grade3_n, same_n = _split_count(n, 2)
     person = plan.people(rng, fit & (ctx.dis_grade == 0), grade3_n)
@@ -1112,7 +1107,6 @@ def _plant_severe_disability(plan: _Plan, comp: _Composition) -> None:
         rule,
         "near_miss",
         "new grade-3 physical disability (not severe)",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1133,7 +1127,6 @@ def _plant_severe_disability(plan: _Plan, comp: _Composition) -> None:
         rule,
         "near_miss",
         "severe grade reassessed as the registry already records it",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1168,9 +1161,7 @@ def _plant_unemployment(plan: _Plan, comp: _Composition) -> None:
             if level == RED
             else "unemployed with dependants; another member aged 18–59"
         )
-        plan.add_truth(
-            rule, "planted", note, hh=ctx.p_hh[person], person=person, level=level, day=day
-        )
+        plan.add_truth(rule, "planted", note, person=person, level=level, day=day)
 
     # A household of working-age adults only, the oldest 58–59: no dependant yet. Such
     # households are rare; the ended registrations below make up for any shortfall.
@@ -1185,7 +1176,6 @@ def _plant_unemployment(plan: _Plan, comp: _Composition) -> None:
         rule,
         "near_miss",
         "unemployed; the oldest other member is 58–59, not a dependant",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1197,7 +1187,6 @@ def _plant_unemployment(plan: _Plan, comp: _Composition) -> None:
         rule,
         "near_miss",
         "unemployment registration ended later in the window",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1275,9 +1264,7 @@ def _plant_school(plan: _Plan, stage: Arr) -> None:
             school=_school_names(rng, stage[person]),
         )
         plan.school_truth[person] = True
-        plan.add_truth(
-            rule, "planted", note, hh=ctx.p_hh[person], person=person, level=level, day=day
-        )
+        plan.add_truth(rule, "planted", note, person=person, level=level, day=day)
     person = plan.people(rng, fee_paying, n)
     m = len(person)
     day = _uniform_days(rng, ctx.start, ctx.as_of - 1, m)
@@ -1294,7 +1281,6 @@ def _plant_school(plan: _Plan, stage: Arr) -> None:
         rule,
         "near_miss",
         "school fees in arrears of 200–450 yuan (under 500)",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1493,7 +1479,6 @@ def _plant_assets(plan: _Plan) -> None:
         rule,
         "planted",
         "enrolled household registered a car or truck",
-        hh=ctx.p_hh[p],
         person=p,
         level=YELLOW,
         day=d,
@@ -1506,7 +1491,6 @@ def _plant_assets(plan: _Plan) -> None:
         rule,
         "planted",
         "enrolled household acquired residential property",
-        hh=ctx.p_hh[p],
         person=p,
         level=YELLOW,
         day=d,
@@ -1518,7 +1502,6 @@ def _plant_assets(plan: _Plan) -> None:
         rule,
         "planted",
         "enrolled household registered a company or individual business",
-        hh=ctx.p_hh[p],
         person=p,
         level=YELLOW,
         day=d,
@@ -1534,7 +1517,6 @@ def _plant_assets(plan: _Plan) -> None:
         rule,
         "near_miss",
         "car registered by a household not enrolled in any programme",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1547,7 +1529,6 @@ def _plant_assets(plan: _Plan) -> None:
         rule,
         "near_miss",
         "enrolled household registered a motorcycle or tricycle",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
@@ -1560,7 +1541,6 @@ def _plant_assets(plan: _Plan) -> None:
         rule,
         "near_miss",
         "enrolled household registered a farmers' cooperative",
-        hh=ctx.p_hh[person],
         person=person,
         day=day,
     )
