@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from jiuzhu.accounts.models import User
 from jiuzhu.applications.models import Application, AssistanceKind, Document
+from jiuzhu.applications.selectors import adult_members
 from jiuzhu.applications.services import (
     application_start,
     application_submit,
@@ -27,7 +28,6 @@ from jiuzhu.applications.services import (
 )
 from jiuzhu.applications.services.configuration import assistance_kind_add
 from jiuzhu.applications.services.self_service import self_application_receive
-from jiuzhu.core.dates import years_between
 from jiuzhu.registry.models import Household
 from jiuzhu.registry.selectors import household_members
 
@@ -53,11 +53,8 @@ def _complete(assistant: User, application: Application) -> None:
         )
         if kind == Document.Kind.AUTHORISATION:
             today = timezone.localdate()
-            adults = [
-                m.pk
-                for m in household_members(household_id=application.household_id)
-                if not m.is_deceased and years_between(m.birth_date, today) >= 18
-            ]
+            members = household_members(household_id=application.household_id)
+            adults = [m.pk for m in adult_members(members, today)]
             authorisation_record(
                 actor=assistant,
                 application=application,

@@ -4,6 +4,7 @@ scope."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from jiuzhu.applications.models import (
     Standard,
     UrgentRelief,
 )
-from jiuzhu.core.dates import first_of_next_month
+from jiuzhu.core.dates import first_of_next_month, years_between
 from jiuzhu.regions.models import Region
 from jiuzhu.registry.choices import Category, Relationship
 from jiuzhu.registry.models import Person
@@ -260,6 +261,11 @@ def applications_filtered(
     if region_code:
         qs = qs.filter(region__code__startswith=region_code)
     return qs.order_by("-created_at", "-id")
+
+
+def adult_members(members: Iterable[Person], on: datetime.date) -> list[Person]:
+    """The living members aged 18 or more on the day: who must sign the authorisation."""
+    return [m for m in members if not m.is_deceased and years_between(m.birth_date, on) >= 18]
 
 
 def household_head(*, household_id: int) -> Person | None:

@@ -44,10 +44,12 @@ from jiuzhu.applications.models import (
     Standard,
 )
 from jiuzhu.applications.selectors import (
+    adult_members,
     application_get,
     applications_visible,
     kinds_available,
     ledger,
+    region_prefixes,
     review_get,
     reviews_visible,
 )
@@ -57,13 +59,13 @@ from jiuzhu.applications.services.configuration import (
     assistance_kind_set_active,
     standard_add,
 )
+from jiuzhu.applications.services.decisions import may_decide
 from jiuzhu.applications.services.payments import ledger_export
 from jiuzhu.applications.services.reviews import review_run
 from jiuzhu.applications.services.self_service import (
     self_application_close,
     self_application_phone,
 )
-from jiuzhu.core.dates import years_between
 from jiuzhu.core.http import not_found, request_user
 from jiuzhu.monitoring.selectors import warning_get
 from jiuzhu.regions.models import Region
@@ -288,19 +290,15 @@ def _detail(
     live = {d.requested_id: d for d in decisions if d.status != Decision.Status.REVOKED}
     members = household_members(household_id=application.household_id)
     today = timezone.localdate()
-    adults = [m for m in members if not m.is_deceased and years_between(m.birth_date, today) >= 18]
+    adults = adult_members(members, today)
     declared = {(f.item, f.detail): f.amount for f in application.declared.all()}
     documents = list(application.documents.select_related("uploaded_by").order_by("uploaded_at"))
     labels = dict(Document.Kind.choices)
+    attached = {d.kind for d in documents}
     latest_check = application.checks.order_by("-run_at").first()
     editable = application.status in (Application.Status.DRAFT, Application.Status.SUBMITTED)
     entered_it = application.entered_by_id == getattr(user, "pk", None)
-    county_level = len(getattr(user, "region_id", "") or "") <= 6
-    may_decide = (
-        user_has_perm(user, Perm.DECIDE_APPLICATIONS)
-        and not entered_it
-        and (application.tier == Application.Tier.TOWN or county_level)
-    )
+    decides = may_decide(request_user(request), application)
     disclosures = list(
         application.disclosures.prefetch_related("objections__recorded_by").order_by(
             "-published_at"
@@ -335,7 +333,7 @@ def _detail(
             "documents_missing": [
                 labels.get(kind, kind)
                 for kind in dict.fromkeys(k for r in requested for k in r.kind.required_documents)
-                if kind not in {d.kind for d in documents}
+                if kind not in attached
             ],
             "document_kinds": Document.Kind.choices,
             "authorisation": getattr(application, "authorisation", None),
@@ -351,11 +349,11 @@ def _detail(
             "can_enter": user_has_perm(user, Perm.ENTER_APPLICATIONS) and editable,
             "can_check": user_has_perm(user, Perm.RUN_ECONOMIC_CHECK)
             and application.status == Application.Status.SUBMITTED,
-            "can_decide": may_decide and application.status == Application.Status.SUBMITTED,
-            "can_pay_urgent": may_decide
+            "can_decide": decides and application.status == Application.Status.SUBMITTED,
+            "can_pay_urgent": decides
             and any(r.kind.amount_rule == AssistanceKind.AmountRule.ONE_OFF for r in requested)
             and getattr(application, "urgent_relief", None) is None,
-            "can_refer": may_decide
+            "can_refer": decides
             and application.tier == Application.Tier.TOWN
             and application.status == Application.Status.SUBMITTED,
             "can_publish": user_has_perm(user, Perm.DECIDE_APPLICATIONS)
@@ -837,7 +835,7 @@ def configuration_view(request: HttpRequest) -> HttpResponse:
             return redirect(f"{reverse('applications:configuration')}#{section}")
         except (ValidationError, PermissionDenied) as exc:
             errors = _errors(exc)
-    prefixes = [area[:n] for n in (6, 9, 12) if len(area) >= n] if area else []
+    prefixes = region_prefixes(area) if area else []
     standards = Standard.objects.filter(
         Q(region__isnull=True) | Q(region_id__in=prefixes) | Q(region__code__startswith=area)
     ).select_related("region", "set_by")

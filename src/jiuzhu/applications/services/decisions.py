@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
+from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.applications.amounts import AmountError, compute_amount
 from jiuzhu.applications.models import (
     Application,
@@ -44,11 +45,26 @@ def _not_the_maker(actor: User, application: Application) -> None:
         )
 
 
-def _may_decide_at_tier(actor: User, application: Application) -> None:
+def _at_tier(actor: User, application: Application) -> bool:
     """A case referred to the county is decided there, not by a town officer."""
     at_county = len(actor.region_id or "") <= COUNTY_CODE_LENGTH
-    if application.tier == Application.Tier.COUNTY and not at_county:
+    return application.tier == Application.Tier.TOWN or at_county
+
+
+def _may_decide_at_tier(actor: User, application: Application) -> None:
+    if not _at_tier(actor, application):
         raise PermissionDenied(_("This application is with the county for review."))
+
+
+def may_decide(actor: User, application: Application) -> bool:
+    """Whether the user may decide this application at all (decision right, not its
+    maker, the right tier): for pages to offer the forms. Area and status are checked by
+    the page's lookup and by the services."""
+    return (
+        user_has_perm(actor, Perm.DECIDE_APPLICATIONS)
+        and application.entered_by_id != actor.pk
+        and _at_tier(actor, application)
+    )
 
 
 def _finish_if_decided(application: Application) -> None:

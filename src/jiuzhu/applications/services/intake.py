@@ -30,6 +30,7 @@ from jiuzhu.applications.models import (
 )
 from jiuzhu.applications.selectors import (
     StandardMissing,
+    adult_members,
     household_head,
     kinds_available,
     standard_in_force,
@@ -109,24 +110,16 @@ def application_start(
         errors["warning"] = _("The warning is about another household.")
     if errors:
         raise ValidationError(errors)
-    application = Application.objects.create(
-        number=f"tmp-{uuid.uuid4().hex[:24]}",  # fits the column until the id is known
+    application = application_row_create(
         household=household,
-        region_id=household.region_id,
         applicant=applicant,
+        kinds=[offered[code] for code in dict.fromkeys(kinds)],
         channel=channel,
-        source_warning=warning,
-        reason=reason.strip(),
+        reason=reason,
         entered_by=actor,
+        warning=warning,
+        requested_amounts=requested_amounts,
     )
-    # SQ + county + year + id: unique without a counter to lock.
-    application.number = f"SQ{household.region_id[:6]}{timezone.localdate():%Y}{application.pk:07d}"
-    application.save(update_fields=["number"])
-    for code in dict.fromkeys(kinds):
-        amount = (requested_amounts or {}).get(code)
-        RequestedKind.objects.create(
-            application=application, kind=offered[code], requested_amount=amount
-        )
     audit_application(actor, application, AuditAction.CREATE, kinds=list(kinds), channel=channel)
     application_timeline(
         application,
@@ -135,6 +128,41 @@ def application_start(
         % {"number": application.number, "kinds": "、".join(offered[k].name_zh for k in kinds)},
         actor,
     )
+    return application
+
+
+def application_row_create(
+    *,
+    household: Household,
+    applicant: Person,
+    kinds: Sequence[AssistanceKind],
+    channel: str,
+    reason: str,
+    entered_by: User | None,
+    warning: Any = None,
+    requested_amounts: Mapping[str, Decimal] | None = None,
+) -> Application:
+    """The application row, its number and the kinds asked for; callers have checked
+    who may and what is offered, and audit and record it on the timeline."""
+    application = Application.objects.create(
+        number=f"tmp-{uuid.uuid4().hex[:24]}",  # fits the column until the id is known
+        household=household,
+        region_id=household.region_id,
+        applicant=applicant,
+        channel=channel,
+        source_warning=warning,
+        reason=reason.strip(),
+        entered_by=entered_by,
+    )
+    # SQ + county + year + id: unique without a counter to lock.
+    application.number = f"SQ{household.region_id[:6]}{timezone.localdate():%Y}{application.pk:07d}"
+    application.save(update_fields=["number"])
+    for kind in kinds:
+        RequestedKind.objects.create(
+            application=application,
+            kind=kind,
+            requested_amount=(requested_amounts or {}).get(kind.code),
+        )
     return application
 
 
@@ -291,10 +319,7 @@ def authorisation_record(
     if signed_on > timezone.localdate():
         errors["signed_on"] = _("The date of signing cannot be in the future.")
     members = household_members(household_id=application.household_id)
-    today = timezone.localdate()
-    adults = {
-        m.pk for m in members if not m.is_deceased and years_between(m.birth_date, today) >= 18
-    }
+    adults = {m.pk for m in adult_members(members, timezone.localdate())}
     signed = {int(s) for s in signers}
     if not signed <= {m.pk for m in members}:
         errors["signers"] = _("Only members of the household can sign.")

@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.services import audit_record
-from jiuzhu.applications.models import Application, RequestedKind, SelfApplication
+from jiuzhu.applications.models import Application, SelfApplication
 from jiuzhu.applications.selectors import kinds_available
 from jiuzhu.applications.services.common import (
     application_timeline,
     audit_application,
     require_perm,
 )
+from jiuzhu.applications.services.intake import application_row_create
 from jiuzhu.core.crypto import field_cipher
 from jiuzhu.core.idnumbers import InvalidIdNumber, normalise_phone, parse_id_number
 from jiuzhu.core.masking import mask_id_number, mask_name, mask_phone
@@ -146,19 +147,14 @@ def self_application_receive(
 def _draft(person: Person, kinds: list[str], received: SelfApplication) -> Application:
     household = person.household
     offered = {k.code: k for k in kinds_available(household.region_id)}
-    application = Application.objects.create(
-        number=f"tmp-{received.reference}",
+    application = application_row_create(
         household=household,
-        region_id=household.region_id,
         applicant=person,
+        kinds=[offered[code] for code in kinds if code in offered],
         channel=Application.Channel.SELF,
         reason=received.reason,
+        entered_by=None,
     )
-    application.number = f"SQ{household.region_id[:6]}{timezone.localdate():%Y}{application.pk:07d}"
-    application.save(update_fields=["number"])
-    for code in kinds:
-        if code in offered:
-            RequestedKind.objects.create(application=application, kind=offered[code])
     audit_application(None, application, AuditAction.CREATE, kinds=kinds, channel="self")
     application_timeline(
         application,
