@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class AmountError(ValueError):
     pass
@@ -36,7 +38,7 @@ def _parameter(parameters: Mapping[str, Any], name: str) -> Decimal:
     try:
         return Decimal(str(parameters[name]))
     except (KeyError, ArithmeticError) as exc:
-        raise AmountError(f"the amount rule needs a number {name!r}") from exc
+        raise AmountError(_("The amount rule needs the figure %(name)s.") % {"name": name}) from exc
 
 
 def compute_amount(
@@ -80,10 +82,10 @@ def compute_amount(
     if rule == "one_off":
         ceiling = _parameter(parameters, "max")
         if requested is None or requested <= 0:
-            raise AmountError("a one-off payment needs the amount decided")
+            raise AmountError(_("Enter the one-off amount decided."))
         if requested > ceiling:
-            raise AmountError(f"at most {ceiling} yuan")
+            raise AmountError(_("At most %(max)s yuan.") % {"max": ceiling})
         return Amount(monthly=zero, one_off=requested, explanation=f"一次性{requested}元")
     if rule == "none":
         return Amount(monthly=zero, one_off=zero, explanation="不发放资金")
-    raise AmountError(f"unknown amount rule {rule!r}")
+    raise AmountError(_("Unknown amount rule %(rule)s.") % {"rule": rule})
