@@ -39,6 +39,10 @@ class Perm(enum.StrEnum):
     RUN_ECONOMIC_CHECK = "run_economic_check"  # 家庭经济状况核对
     MANAGE_STANDARDS = "manage_standards"  # 低保 standard and other dated standards
     DECIDE_APPLICATIONS = "decide_applications"  # 审核确认, 先行救助
+    ASSESS_NEEDS = "assess_needs"  # 需求评估 and service plans (一户一策)
+    MANAGE_INSTRUMENTS = "manage_instruments"  # assessment instruments and entitlements
+    MANAGE_CATALOGUE = "manage_catalogue"  # the service catalogue (服务清单)
+    MANAGE_POLICIES = "manage_policies"  # the policy library and its eligibility rules
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -57,6 +61,10 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.RUN_ECONOMIC_CHECK,
             Perm.MANAGE_STANDARDS,
             Perm.DECIDE_APPLICATIONS,
+            Perm.ASSESS_NEEDS,
+            Perm.MANAGE_INSTRUMENTS,
+            Perm.MANAGE_CATALOGUE,
+            Perm.MANAGE_POLICIES,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -69,14 +77,23 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ENTER_APPLICATIONS,
             Perm.RUN_ECONOMIC_CHECK,
             Perm.DECIDE_APPLICATIONS,
+            Perm.ASSESS_NEEDS,
         }
     ),
     # Assistants knock on doors and phone families: they may see numbers in full, and
     # they apply on a family's behalf (帮办代办).
     Role.VILLAGE_ASSISTANT: frozenset(
-        {Perm.VIEW_PERSONAL_DATA, Perm.EDIT_REGISTRY, Perm.UNMASK, Perm.ENTER_APPLICATIONS}
+        {
+            Perm.VIEW_PERSONAL_DATA,
+            Perm.EDIT_REGISTRY,
+            Perm.UNMASK,
+            Perm.ENTER_APPLICATIONS,
+            Perm.ASSESS_NEEDS,
+        }
     ),
-    Role.CASEWORKER: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.UNMASK, Perm.ENTER_APPLICATIONS}),
+    Role.CASEWORKER: frozenset(
+        {Perm.VIEW_PERSONAL_DATA, Perm.UNMASK, Perm.ENTER_APPLICATIONS, Perm.ASSESS_NEEDS}
+    ),
     # Discipline inspection and audit read everything in their area and the audit log,
     # but change nothing.
     Role.SUPERVISOR: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT, Perm.VIEW_FEEDS}),

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "jiuzhu.feeds",
     "jiuzhu.monitoring",
     "jiuzhu.applications",
+    "jiuzhu.assessment",
+    "jiuzhu.services",
+    "jiuzhu.policies",
     "jiuzhu.synth",
 ]
 
