@@ -153,16 +153,5 @@ def bind_rule(sql: str, *, as_of: datetime.date, where: str = "rule") -> exp.Exp
     return tree.transform(replace)
 
 
-__all__ = [
-    "DERIVED_TABLES",
-    "EligibilityRule",
-    "FACT_COLUMNS",
-    "RULE_OUTPUT_COLUMNS",
-    "RuleError",
-    "bind_rule",
-    "eligibility_tables",
-    "validate_rule_sql",
-]
-
 # Names kept for the matcher below (filled in next).
 _ = (json, time, Callable, Mapping, Sequence, field, Path, Any, pa, pc, sqlglot, to_sql, DIALECT)

@@ -135,6 +135,9 @@ class PolicyRevision(models.Model):
             models.UniqueConstraint(fields=["policy", "number"], name="policy_revision_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.policy_id} r{self.number}"
+
 
 class PolicyRun(models.Model):
     """One matching pass over the registry snapshot."""
@@ -154,6 +157,9 @@ class PolicyRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"policy run {self.as_of}"
 
 
 class PolicyMatch(models.Model):
