@@ -18,5 +18,9 @@ urlpatterns = [
     path("applications/", include("jiuzhu.applications.staff_urls")),
     path("disclosure/", include("jiuzhu.applications.urls")),
     path("apply/<str:county_code>/", application_views.self_apply, name="self_apply"),
+    path("assessment/", include("jiuzhu.assessment.urls")),
+    path("services/", include("jiuzhu.services.urls")),
+    path("policies/", include("jiuzhu.policies.urls")),
+    path("guide/", include("jiuzhu.policies.guide_urls")),
     path("api/v1/", api.urls),
 ]
