@@ -1,4 +1,4 @@
-"""Benchmarks: `jiuzhu bench web` (later issues add `bench monitoring`, …).
+"""Benchmarks: `jiuzhu bench web`, `bench monitoring`, `bench policies`.
 
 Prints one JSON object, so figures can go into docs/benchmarks.md as measured.
 """
@@ -58,11 +58,40 @@ class Command(BaseCommand):
             "--incremental-runs", type=int, default=3, help="repeats (the median is reported)"
         )
 
+        pol = sub.add_parser("policies", help="every policy's rule over every household")
+        pol.add_argument("--households", type=int, required=True)
+        pol.add_argument("--policies", type=int, default=50)
+        pol.add_argument("--seed", type=int, default=1)
+        pol.add_argument("--runs", type=int, default=3, help="passes (the median is reported)")
+        pol.add_argument("--dir", type=Path, default=None, help="data (default var/bench/…)")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "monitoring":
             self._monitoring(options)
             return
+        if options["what"] == "policies":
+            self._policies(options)
+            return
         self._web(options)
+
+    def _policies(self, options: dict[str, Any]) -> None:
+        from jiuzhu.policies.bench import bench_policies
+
+        households = int(options["households"])
+        if households < 100 or int(options["policies"]) < 1 or int(options["runs"]) < 1:
+            raise CommandError("--households ≥ 100, --policies ≥ 1 and --runs ≥ 1")
+        directory = options["dir"] or (
+            Path(settings.VAR_DIR) / "bench" / f"policies-{households}-{options['seed']}"
+        )
+        result = bench_policies(
+            households=households,
+            seed=int(options["seed"]),
+            policies=int(options["policies"]),
+            directory=directory,
+            runs=int(options["runs"]),
+            log=lambda line: self.stderr.write(line),
+        )
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _monitoring(self, options: dict[str, Any]) -> None:
         from jiuzhu.core.crypto import field_cipher
