@@ -9,9 +9,8 @@ same files; ``jiuzhu policies install-defaults`` puts them into a county's libra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -47,7 +46,6 @@ class DefaultPolicy:
     enrolment_category: str = ""
     assistance_kind: str = ""
     rule: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def eligibility_rule(self, region_prefix: str = "") -> EligibilityRule:
         return EligibilityRule(
@@ -72,9 +70,17 @@ def load_default(path: Path) -> DefaultPolicy:
     rule = str(raw.get("rule") or "")
     if rule.strip():
         validate_rule_sql(rule, path.name)
+    texts = {f: str(raw[f]).strip() for f in TEXT_FIELDS}
     return DefaultPolicy(
         code=code,
-        **{f: str(raw[f]).strip() for f in TEXT_FIELDS},
+        name=texts["name"],
+        department=texts["department"],
+        theme=texts["theme"],
+        summary=texts["summary"],
+        conditions=texts["conditions"],
+        benefit=texts["benefit"],
+        how_to_apply=texts["how_to_apply"],
+        phone=texts["phone"],
         guide_tags=tuple(raw.get("guide_tags") or ()),
         enrolment_category=str(raw.get("enrolment_category") or ""),
         assistance_kind=str(raw.get("assistance_kind") or ""),
