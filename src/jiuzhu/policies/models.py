@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiuzhu.registry.choices import Category
+from jiuzhu.registry.models import HouseholdScoped
 
 
 class Theme(models.TextChoices):
@@ -162,7 +163,7 @@ class PolicyRun(models.Model):
         return f"policy run {self.as_of}"
 
 
-class PolicyMatch(models.Model):
+class PolicyMatch(HouseholdScoped, models.Model):
     """A household that probably qualifies for a policy it does not have, or has one it
     probably no longer qualifies for. It is also the outreach task of the responsible
     worker: one row per (household, policy, kind) for as long as runs keep finding it."""

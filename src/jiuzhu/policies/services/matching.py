@@ -405,3 +405,38 @@ def policy_match_apply(*, actor: User, match_row: PolicyMatch, applicant_id: int
     match_row.save(update_fields=["application", "updated_at"])
     _handled(actor, match_row, PolicyMatch.Status.APPLIED, application.number, "apply")
     return application
+
+
+def outreach_export(*, actor: User, rows: Iterable[PolicyMatch]) -> bytes:
+    """The outreach list as Excel (names masked, no numbers), audited as an export."""
+    from jiuzhu.core.tabular import write_xlsx
+
+    table: list[list[Any]] = [
+        ["户编号", "村（社区）", "户主", "政策", "部门", "类型", "理由", "状态", "负责人", "期限"]
+    ]
+    count = 0
+    for m in rows:
+        table.append(
+            [
+                m.household.number,
+                m.household.region.name,
+                m.household.head_name_masked,
+                m.policy.name,
+                m.policy.department,
+                m.get_kind_display(),
+                m.explanation,
+                m.get_status_display(),
+                m.assigned_to.display_name if m.assigned_to else "",
+                m.due_on,
+            ]
+        )
+        count += 1
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type=OBJECT_TYPE,
+        object_id="outreach",
+        region_code=actor.region_id or "",
+        detail={"rows": count},
+    )
+    return write_xlsx(table, title="政策找人外展清单")
