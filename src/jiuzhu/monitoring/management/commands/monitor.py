@@ -3,7 +3,8 @@
 * ``run [--engine duckdb|spark] [--incremental] [--as-of DATE]`` — one pass.
 * ``escalate`` — move overdue warnings up a tier (also done at the end of every run).
 * ``schedule [--at HH:MM] [--every-minutes N]`` — a loop for a service manager: a full
-  pass once a day at ``--at``, escalation and an incremental pass every N minutes.
+  pass once a day at ``--at`` followed by a policy matching pass on its snapshot,
+  escalation and an incremental pass every N minutes.
 * ``rules`` — the rules of the pack with their versions and parameters.
 """
 
@@ -13,6 +14,7 @@ import argparse
 import datetime
 import time
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -109,9 +111,26 @@ class Command(BaseCommand):
             )
             record = monitoring_run(incremental=not due, trigger="schedule")
             self._report(record)
+            if due and record.status == MonitoringRun.Status.SUCCEEDED:
+                self._policies(record.as_of)
             if options["once"]:
                 return
             time.sleep(every * 60)
+
+    def _policies(self, as_of: datetime.date) -> None:
+        """Policies find people once a day, on the snapshot the full pass just wrote."""
+        from django.conf import settings
+
+        from jiuzhu.policies.services.matching import policies_match_run
+
+        snapshot = Path(settings.VAR_DIR) / "monitoring" / "snapshot"
+        try:
+            run = policies_match_run(as_of=as_of, snapshot=snapshot)
+        except (RuleError, OSError) as exc:
+            self.stderr.write(f"policy matching failed: {exc}")
+            return
+        found = sum(sum(c.values()) for c in run.counts.values())
+        self.stdout.write(f"policy matching: {found} matches over {run.households} households")
 
     def _rules(self) -> None:
         pack = rule_pack()
