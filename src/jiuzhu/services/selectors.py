@@ -4,12 +4,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from jiuzhu.accounts.scoping import get_scoped_or_404, scoped
+from jiuzhu.registry.models import Enrolment
+from jiuzhu.registry.selectors import household_members
+from jiuzhu.services.choices import PlanStatus, Tier
+from jiuzhu.services.groups import fits, household_groups
 from jiuzhu.services.indicators import indicator_labels
-from jiuzhu.services.models import ConfigRevision, EntitlementRule, ServiceItem
+from jiuzhu.services.models import (
+    ConfigRevision,
+    EntitlementRule,
+    PlanItem,
+    ServiceItem,
+    ServicePlan,
+)
 
 
 def region_prefixes(code: str) -> list[str]:
@@ -105,4 +120,115 @@ def indicator_catalogue() -> dict[str, tuple[str, str]]:
 
 
 def _instrument_indicator_labels() -> dict[str, tuple[str, str]]:
-    return {}
+    from jiuzhu.assessment import selectors as assessment
+    from jiuzhu.assessment.models import Instrument
+
+    labels: dict[str, tuple[str, str]] = {}
+    for instrument in Instrument.objects.filter(is_active=True):
+        version = assessment.latest_version(instrument)
+        if version is not None:
+            labels.update(assessment.indicator_labels(version))
+    return labels
+
+
+# --- households and plans ----------------------------------------------------------------
+
+
+def household_groups_of(household_id: int, *, day: datetime.date) -> set[str]:
+    """The target groups of a household (no scope: for services that checked it)."""
+    members = household_members(household_id=household_id)
+    enrolments = Enrolment.objects.filter(household_id=household_id, status="active")
+    return household_groups(members=members, enrolments=enrolments, day=day)
+
+
+def plan_get(*, user: Any, plan_id: int) -> ServicePlan:
+    """404 when missing or out of the user's area."""
+    return get_scoped_or_404(
+        user,
+        ServicePlan.objects.select_related(
+            "household__region",
+            "region",
+            "rule",
+            "assessment__instrument_version__instrument",
+            "assessment__person",
+            "agreed_by",
+            "created_by",
+        ),
+        pk=plan_id,
+    )
+
+
+def plans_visible(user: Any) -> QuerySet[ServicePlan]:
+    return scoped(user, ServicePlan.objects.select_related("household", "region", "rule"))
+
+
+def current_plan(*, household_id: int) -> ServicePlan | None:
+    """The household's plan that is not closed (no scope: the caller checked it)."""
+    return (
+        ServicePlan.objects.filter(household_id=household_id)
+        .exclude(status=PlanStatus.CLOSED)
+        .select_related("rule")
+        .first()
+    )
+
+
+def plan_items(plan: ServicePlan, *, with_removed: bool = False) -> list[PlanItem]:
+    queryset = PlanItem.objects.filter(plan=plan).select_related("item", "added_by")
+    if not with_removed:
+        queryset = queryset.filter(removed_at__isnull=True)
+    return list(queryset.order_by("stage", "added_at", "id"))
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Catalogue items for one indicator the assessment found in need of help."""
+
+    indicator: str
+    dimension_label: str
+    indicator_label: str
+    items: list[ServiceItem]
+    chosen: bool  # a current choice of the plan answers this indicator
+
+
+def indicator_labels_for(assessment: Any) -> dict[str, tuple[str, str]]:
+    from jiuzhu.assessment.selectors import indicator_labels as version_labels
+
+    labels = dict(indicator_labels())
+    # a definition that no longer validates: the contract's labels
+    with contextlib.suppress(ValueError):
+        labels.update(version_labels(assessment.instrument_version))
+    return labels
+
+
+def proposals(
+    *, plan: ServicePlan, groups: set[str], chosen_indicators: set[str]
+) -> list[Proposal]:
+    """For each indicator that needs help (in the instrument's order): the active items
+    offered in the household's region whose indicators contain it and whose target groups
+    fit the household, the cheapest first within each tier."""
+    assessment = plan.assessment
+    labels = indicator_labels_for(assessment)
+    offered = [i for i in items_for_region(plan.region_id) if fits(i.target_groups, groups)]
+    tier_order = {value: n for n, value in enumerate(Tier.values)}
+    result = []
+    for code in assessment.needs:
+        matching = sorted(
+            (i for i in offered if code in i.indicators),
+            key=lambda i: (tier_order.get(i.tier, 9), Decimal(i.price), i.code),
+        )
+        dimension, label = labels.get(code, ("", code))
+        result.append(
+            Proposal(
+                indicator=code,
+                dimension_label=dimension,
+                indicator_label=label,
+                items=matching,
+                chosen=code in chosen_indicators,
+            )
+        )
+    return result
+
+
+def items_for_household(*, region_code: str, groups: set[str]) -> list[ServiceItem]:
+    """Everything the household may choose (for a choice beyond the proposals)."""
+    return [i for i in items_for_region(region_code) if fits(i.target_groups, groups)]
