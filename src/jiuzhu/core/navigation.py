@@ -22,7 +22,6 @@ class NavItem:
 
 # Modules that later issues bring; kept visible so staff see where the platform goes.
 COMING_MODULES: list[tuple[str, Promise, Perm | None]] = [
-    ("assessment", _("Assessments"), Perm.VIEW_PERSONAL_DATA),
     ("services", _("Services"), None),
     ("supervision", _("Supervision"), None),
     ("funds", _("Funds"), None),
@@ -40,10 +39,14 @@ def navigation_for(user: Any) -> list[NavItem]:
         items.append(NavItem(_("Warnings"), reverse("monitoring:worklist"), "monitoring"))
     if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
         items.append(NavItem(_("Applications"), reverse("applications:worklist"), "applications"))
+    if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
+        items.append(NavItem(_("Assessments"), reverse("assessment:list"), "assessment"))
     if user_has_perm(user, Perm.IMPORT_ROSTER):
         items.append(NavItem(_("Roster import"), reverse("registry:roster_import"), "roster"))
     if user_has_perm(user, Perm.VIEW_FEEDS) or user_has_perm(user, Perm.PUSH_FEEDS):
         items.append(NavItem(_("Feed imports"), reverse("feeds:batches"), "feeds"))
+    if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
+        items.append(NavItem(_("Policies"), reverse("policies:library"), "policies"))
     for key, label, perm in COMING_MODULES:
         if perm is None or user_has_perm(user, perm):
             items.append(NavItem(label, None, key))
