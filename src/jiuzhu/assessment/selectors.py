@@ -78,7 +78,7 @@ def instruments_visible(user: Any) -> QuerySet[Instrument]:
     region = user.region_id or ""
     condition = Q(region__isnull=True)
     if region:
-        condition |= Q(region_id__in=region_prefixes(region)) | Q(region_id__startswith=region)
+        condition |= Q(region_id__in=region_prefixes(region)) | Q(region__code__startswith=region)
     return Instrument.objects.filter(condition).select_related("region", "copied_from")
 
 

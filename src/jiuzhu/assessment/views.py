@@ -99,7 +99,7 @@ def list_view(request: HttpRequest) -> HttpResponse:
     queryset = assessments_visible(user)
     region = request.GET.get("region", "").strip()[:12]
     if region.isdigit():
-        queryset = queryset.filter(region_id__startswith=region)
+        queryset = queryset.filter(region__code__startswith=region)
     instrument = request.GET.get("instrument", "").strip()[:40]
     if instrument:
         queryset = queryset.filter(instrument_version__instrument__code=instrument)
