@@ -15,7 +15,7 @@ import pytest
 import segno
 from django.apps import apps
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jiuzhu.policies.guide import QR_BORDER, QR_ERROR, QR_SCALE, QUESTIONS
 from jiuzhu.policies.models import GuideTag, Policy, Theme
@@ -25,6 +25,20 @@ from tests.conftest import COUNTY, ID_HEAD, Family, Personas
 from tests.policies.test_library import OTHER_COUNTY, create, fields, other_county
 
 GUIDE = f"/guide/{COUNTY}/"
+NOTHING_STORED = (
+    "Nothing you answer is stored: not saved, not sent to anyone, and gone when you close "
+    "this page. We do not ask your name."
+)
+NOTHING_WAS_STORED = (
+    "Nothing you answered has been stored. This list is only a pointer: whether you can get "
+    "a policy is decided when you apply. Call the number to ask."
+)
+
+
+def zh(msgid: str) -> str:
+    """The text as the (Chinese by default) page shows it, before and after translation."""
+    with translation.override("zh-hans"):
+        return translation.gettext(msgid)
 
 
 def _policy(code: str, **overrides: Any) -> Policy:
@@ -162,7 +176,7 @@ def test_the_questionnaire_has_six_to_nine_yes_no_questions_and_says_nothing_is_
     assert 6 <= len(QUESTIONS) <= 9
     assert page.count('value="yes"') == len(QUESTIONS)
     assert 'method="post"' in page
-    assert "Nothing you answer is stored" in page
+    assert zh(NOTHING_STORED) in page
     assert "no-store" in response["Cache-Control"]
     tags = {tag for q in QUESTIONS for tag in q.tags}
     assert tags == set(GuideTag.values)  # every tag can be reached
@@ -211,14 +225,26 @@ def test_the_questionnaire_stores_and_leaks_nothing(
     # … and no log line about them
     for record in caplog.records:
         assert "low_income" not in record.getMessage() and "yes" not in record.getMessage()
-    assert "Nothing you answered has been stored" in page
+    assert zh(NOTHING_WAS_STORED) in page
 
 
 def test_no_answer_and_no_fit_are_friendly(library: dict[str, Policy]) -> None:
     page = Client().post(f"{GUIDE}check/", {}).content.decode()
-    assert "did not answer yes" in page
+    assert (
+        zh(
+            "You did not answer yes to any question. See all policies of the guide, or call "
+            "the hotline below."
+        )
+        in page
+    )
     only_alone = Client().post(f"{GUIDE}check/", {"lives_alone": "yes"}).content.decode()
-    assert "No policy in this guide fits your answers" in only_alone
+    assert (
+        zh(
+            "No policy in this guide fits your answers. Please call the hotline below: there "
+            "may still be help for you."
+        )
+        in only_alone
+    )
 
 
 def test_the_guide_pages_show_no_personal_data(library: dict[str, Policy], family: Family) -> None:
@@ -329,7 +355,10 @@ def test_the_poster_renders_with_the_qr_themes_and_hotline(
     assert "峡江县" in page and "0796-3618888" in page
     assert "@page { size: A4 portrait" in page
     # the themes with how many policies each: one of basic living, one of emergencies
-    assert re.search(r"basic living</span><span>1 policy", page)
+    with translation.override("zh-hans"):
+        label = str(Theme.BASIC_LIVING.label)
+        count = translation.ngettext("%(n)s policy", "%(n)s policies", 1) % {"n": 1}
+    assert f"<span>{label}</span><span>{count}</span>" in page
     assert "已废止的补贴" not in page
     assert Client().get("/guide/999999/poster/").status_code == 404
 

@@ -18,9 +18,11 @@ from django.http import Http404
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.applications.selectors import region_prefixes
-from jiuzhu.policies.models import Policy, PolicyRevision
+from jiuzhu.policies.guide import tag_labels
+from jiuzhu.policies.models import Policy, PolicyRevision, Theme
 from jiuzhu.policies.services.library import EDITABLE
 from jiuzhu.regions.models import Level, Region
+from jiuzhu.registry.choices import Category
 
 
 def user_area(user: Any) -> str:
@@ -69,12 +71,12 @@ def departments(queryset: QuerySet[Policy]) -> list[str]:
 class Change:
     field: str
     label: str
-    old: Any
-    new: Any
+    old: str
+    new: str
 
     @property
     def long(self) -> bool:
-        return len(str(self.old)) + len(str(self.new)) > 80
+        return len(self.old) + len(self.new) > 80 or "\n" in self.old + self.new
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,23 @@ class HistoryEntry:
 
 
 FIELDS_SHOWN = (*EDITABLE, "is_active")
+
+
+def _shown(name: str, value: Any) -> str:
+    """A stored value as the history shows it."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if name == "guide_tags":
+        return "、".join(tag_labels(list(value)))
+    choices = {
+        "theme": dict(Theme.choices),
+        "enrolment_category": dict(Category.choices),
+    }.get(name)
+    if choices is not None:
+        return str(choices.get(value, value))
+    return str(value)
 
 
 def policy_history(policy: Policy) -> list[HistoryEntry]:
@@ -98,7 +117,7 @@ def policy_history(policy: Policy) -> list[HistoryEntry]:
                 old, new = previous.get(name), revision.data.get(name)
                 if old != new:
                     label = str(getattr(Policy._meta.get_field(name), "verbose_name", name))
-                    changes.append(Change(name, label, old, new))
+                    changes.append(Change(name, label, _shown(name, old), _shown(name, new)))
         entries.append(HistoryEntry(revision, changes))
         previous = revision.data
     return entries[::-1]
