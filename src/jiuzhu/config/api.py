@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from jiuzhu.accounts.api import router as accounts_router
 from jiuzhu.applications.api import router as applications_router
+from jiuzhu.assessment.api import router as assessment_router
 from jiuzhu.core import api_errors
 from jiuzhu.core.api_auth import API_AUTH
 from jiuzhu.feeds.api import router as feeds_router
@@ -24,5 +25,6 @@ api.add_router("/accounts/", accounts_router)
 api.add_router("/registry/", registry_router)
 api.add_router("/feeds/", feeds_router)
 api.add_router("/applications/", applications_router)
+api.add_router("/assessment/", assessment_router)
 # Services' field errors answer 422 with {"detail": {field: [messages]}}.
 api_errors.install(api)
