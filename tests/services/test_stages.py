@@ -4,6 +4,7 @@ sequence of allocations ever takes a stage over its cap or the plan over its tot
 from __future__ import annotations
 
 import datetime
+import itertools
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -139,9 +140,10 @@ def test_shares_are_validated() -> None:
 def _rules(draw: st.DrawFn) -> tuple[Decimal, list[int]]:
     total = Decimal(draw(st.integers(min_value=1, max_value=10_000_000))) / 100
     count = draw(st.integers(min_value=1, max_value=5))
-    cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1, unique=True)))
+    size = count - 1
+    cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=size, max_size=size, unique=True)))
     bounds = [0, *cuts, 100]
-    return total, [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    return total, [b - a for a, b in itertools.pairwise(bounds)]
 
 
 @settings(max_examples=300, deadline=None)

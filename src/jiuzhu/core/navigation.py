@@ -22,7 +22,6 @@ class NavItem:
 
 # Modules that later issues bring; kept visible so staff see where the platform goes.
 COMING_MODULES: list[tuple[str, Promise, Perm | None]] = [
-    ("services", _("Services"), None),
     ("supervision", _("Supervision"), None),
     ("funds", _("Funds"), None),
     ("dashboards", _("Statistics"), None),
@@ -41,6 +40,8 @@ def navigation_for(user: Any) -> list[NavItem]:
         items.append(NavItem(_("Applications"), reverse("applications:worklist"), "applications"))
     if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
         items.append(NavItem(_("Assessments"), reverse("assessment:list"), "assessment"))
+    # The service catalogue is not personal data: everyone signed in may read it.
+    items.append(NavItem(_("Services"), reverse("services:catalogue"), "services"))
     if user_has_perm(user, Perm.IMPORT_ROSTER):
         items.append(NavItem(_("Roster import"), reverse("registry:roster_import"), "roster"))
     if user_has_perm(user, Perm.VIEW_FEEDS) or user_has_perm(user, Perm.PUSH_FEEDS):

@@ -43,7 +43,7 @@ def visible_configuration(user: Any) -> Q:
     area = str(getattr(user, "region_id", "") or "")
     if not area:
         return Q(region__isnull=True)
-    return available_in(area) | Q(region_id__startswith=area)
+    return available_in(area) | Q(region__code__startswith=area)
 
 
 def catalogue_items(
@@ -232,3 +232,14 @@ def proposals(
 def items_for_household(*, region_code: str, groups: set[str]) -> list[ServiceItem]:
     """Everything the household may choose (for a choice beyond the proposals)."""
     return [i for i in items_for_region(region_code) if fits(i.target_groups, groups)]
+
+
+def newest_assessment_with_needs(*, user: Any, household_id: int) -> Any:
+    """The household's newest assessment the user may see that found needs (a plan's
+    starting point), or None."""
+    from jiuzhu.assessment.selectors import assessments_of_household
+
+    for assessment in assessments_of_household(user=user, household_id=household_id)[:20]:
+        if assessment.needs:
+            return assessment
+    return None

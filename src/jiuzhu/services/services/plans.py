@@ -311,6 +311,9 @@ def plan_item_add(
                 }
         if indicator and indicator not in item.indicators:
             errors["indicator"] = _("This item does not address that indicator.")
+        if not indicator:  # the first need of the assessment the item answers
+            needs = plan.assessment.needs
+            indicator = next((code for code in item.indicators if code in needs), "")
         if errors:
             raise ValidationError(errors)
         number = _quantity(quantity, item)
