@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from jiuzhu.accounts.demo import demo_accounts_ensure
 from jiuzhu.applications.demo import demo_applications_seed
+from jiuzhu.assessment.demo import seed_demo as assessment_seed_demo
 from jiuzhu.feeds.services import feed_import
 from jiuzhu.monitoring.services import monitoring_run
+from jiuzhu.policies.demo import demo_policies_seed
 from jiuzhu.regions.services import regions_load_demo_county
 from jiuzhu.registry.models import Household
 
@@ -58,6 +60,13 @@ class Command(BaseCommand):
         seeded = demo_applications_seed()
         if seeded:
             self.stdout.write(f"救助申请示例 / demo applications: {seeded}")
+        assessment_seed_demo(county_code="360823")
+        added, policy_run = demo_policies_seed(as_of=self._as_of(out))
+        found = sum(sum(c.values()) for c in policy_run.counts.values())
+        self.stdout.write(
+            f"政策找人 / policy matching: {added} policies added, {found} matches over "
+            f"{policy_run.households} households"
+        )
         port = os.environ.get("PORT", "8000")
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write("")
