@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from jiuzhu.assessment.models import Assessment
 from jiuzhu.assessment.services import assessment_create
@@ -39,6 +40,15 @@ def assess(user: Any, household: Household, level: str = "0", **overrides: str) 
         instrument_code="family_needs",
         answers=answers(level, **{**NEEDS, **overrides}),
     )
+
+
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> Any:
+    """Messages are English msgids; the tests read them in English, so they hold once the
+    Chinese translations are filled in (pages follow LANGUAGE_CODE without a cookie)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -89,10 +89,10 @@ def test_a_county_admin_adds_an_item_and_edits_it_with_history(personas: Persona
     # given
     admin = personas.county_admin
     # when
-    item = service_item_create(actor=admin, region_code=COUNTY, code="county_meal", fields=_fields())
-    service_item_update(
-        actor=admin, item=item, fields=_fields(price="15"), reason="2026年新标准"
+    item = service_item_create(
+        actor=admin, region_code=COUNTY, code="county_meal", fields=_fields()
     )
+    service_item_update(actor=admin, item=item, fields=_fields(price="15"), reason="2026年新标准")
     # then the item is the county's, at the new price, in version 2
     item.refresh_from_db()
     assert item.region_id == COUNTY and item.price == Decimal(15) and item.revision == 2
@@ -122,7 +122,10 @@ def test_a_county_admin_adds_an_item_and_edits_it_with_history(personas: Persona
 def test_bad_items_are_refused(personas: Personas, overrides: dict, field: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValidationError) as refused:
         service_item_create(
-            actor=personas.county_admin, region_code=COUNTY, code="x_item", fields=_fields(**overrides)
+            actor=personas.county_admin,
+            region_code=COUNTY,
+            code="x_item",
+            fields=_fields(**overrides),
         )
     assert field in refused.value.message_dict
     assert not ServiceItem.objects.filter(code="x_item").exists()
@@ -143,8 +146,10 @@ def test_an_item_a_plan_used_is_retired_never_deleted(
     # given a county item chosen in a plan
     admin = personas.county_admin
     item = service_item_create(
-        actor=admin, region_code=COUNTY, code="county_visit", fields=_fields(
-            indicators=["social_isolation"], target_groups=[], price="50")
+        actor=admin,
+        region_code=COUNTY,
+        code="county_visit",
+        fields=_fields(indicators=["social_isolation"], target_groups=[], price="50"),
     )
     plan = dongsheng_plan(personas, assessed)  # type: ignore[arg-type]
     plan_item_add(actor=personas.village_assistant, plan=plan, item=item, quantity=1, stage=1)

@@ -124,8 +124,9 @@ def plan_create(
 ) -> ServicePlan:
     """A draft plan for the assessed household, within ``rule``'s entitlement for the
     assessed tier. A household has one current plan: close the old one first."""
-    household = Household.objects.select_for_update().get(pk=assessment.household_id)
+    household = Household.objects.get(pk=assessment.household_id)
     require_plan_perm(actor, household.pk)
+    rule = EntitlementRule.objects.get(pk=rule.pk)  # as it is now, not as the caller read it
     if period_end is None:
         period_end = add_months(period_start, 12) - datetime.timedelta(days=1)
     if period_end < period_start:
