@@ -238,3 +238,29 @@ def test_editing_through_the_page_keeps_the_input_on_refusal(personas: Personas)
     assert bathing.price == Decimal(70) and bathing.revision == 2
     history = client.get(f"/services/items/{bathing.pk}/edit/").content.decode()
     assert "60.00 → 70.00" in history
+
+
+def test_a_county_item_through_the_page(personas: Personas) -> None:
+    client = login(Client(), personas.county_admin)
+    assert client.get("/services/items/new/").status_code == 200
+    response = client.post(
+        "/services/items/new/",
+        {
+            "code": "county_meal",
+            "name_zh": "县助餐补贴",
+            "category": "daily_living",
+            "tier": "basic",
+            "unit": "time",
+            "price": "12",
+            "indicators": ["living_food"],
+            "target_groups": ["elderly"],
+            "steps": "核验身份 | 刷卡\n配餐 | 荤素搭配",
+        },
+    )
+    assert response.status_code == 302
+    created = ServiceItem.objects.get(code="county_meal")
+    assert created.region_id == COUNTY and created.steps[1] == {
+        "action": "配餐",
+        "requirement": "荤素搭配",
+    }
+    assert login(Client(), personas.town_officer).get("/services/items/new/").status_code == 404

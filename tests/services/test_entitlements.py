@@ -206,3 +206,23 @@ def test_rules_page_lists_and_admin_creates(personas: Personas) -> None:
     # its page shows the history
     page = client.get(f"/services/entitlements/{created.pk}/").content.decode()
     assert "县服务包" in page and "created" in page
+
+
+def test_the_admin_stops_a_rule_on_its_page(personas: Personas) -> None:
+    client = login(Client(), personas.county_admin)
+    dongsheng = rule("dongsheng_1000")
+    # without a reason: 422
+    response = client.post(f"/services/entitlements/{dongsheng.pk}/", {"action": "stop"})
+    assert response.status_code == 422
+    # with one
+    response = client.post(
+        f"/services/entitlements/{dongsheng.pk}/", {"action": "stop", "reason": "项目结束"}
+    )
+    assert response.status_code == 302
+    dongsheng.refresh_from_db()
+    assert not dongsheng.is_active and dongsheng.revision == 2
+    # others cannot post there
+    response = login(Client(), personas.town_officer).post(
+        f"/services/entitlements/{dongsheng.pk}/", {"action": "resume", "reason": "x"}
+    )
+    assert response.status_code == 404

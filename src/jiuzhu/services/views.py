@@ -567,6 +567,7 @@ def _plan_page(
             "items": current,
             "removed": [p for p in chosen if p.removed_at is not None],
             "proposal_rows": proposal_rows,
+            "labels": selectors.indicator_labels_for(plan.assessment),
             "other": other,
             "others": selectors.items_for_household(region_code=plan.region_id, groups=groups),
             "members": members,
