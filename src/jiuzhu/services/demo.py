@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from jiuzhu.accounts.models import User
@@ -24,7 +25,7 @@ from jiuzhu.services.services.plans import plan_agree, plan_create, plan_item_ad
 # (item code, quantity, stage) chosen under each default entitlement
 CHOICES = {
     "dongsheng_1000": [("festival_visit", 1, 1), ("house_cleaning", 1, 1)],
-    "licang_home_care": [("home_care_hour", 40, 1), ("bathing", 4, 1)],
+    "licang_home_care": [("home_care_hour", 30, 1), ("bathing", 4, 1)],  # 36 of 45 h
 }
 SECOND_STAGE = [("rehab_massage", 3, 2)]  # the reddest household goes on to stage 2
 
@@ -83,7 +84,9 @@ def seed_demo(*, county_code: str) -> None:
         if first and rule.code == "dongsheng_1000":
             choices += SECOND_STAGE
         for code, quantity, stage in choices:
-            if code in items:
+            if code not in items:
+                continue
+            try:
                 plan_item_add(
                     actor=assistant,
                     plan=plan,
@@ -92,6 +95,8 @@ def seed_demo(*, county_code: str) -> None:
                     stage=stage,
                     chosen_by="beneficiary",
                 )
+            except ValidationError:  # a county changed the catalogue: leave that choice
+                continue
         person = _agreeing_member(assessment.household_id)
         if person is not None:
             plan_agree(actor=assistant, plan=plan, person=person, how="in_person")
