@@ -17,6 +17,7 @@ from jiuzhu.applications.demo import demo_applications_seed
 from jiuzhu.assessment.demo import seed_demo as assessment_seed_demo
 from jiuzhu.feeds.services import feed_import
 from jiuzhu.monitoring.services import monitoring_run
+from jiuzhu.services.demo import seed_demo as services_seed_demo
 from jiuzhu.policies.demo import demo_policies_seed
 from jiuzhu.regions.services import regions_load_demo_county
 from jiuzhu.registry.models import Household
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         if seeded:
             self.stdout.write(f"救助申请示例 / demo applications: {seeded}")
         assessment_seed_demo(county_code="360823")
+        services_seed_demo(county_code="360823")
         added, policy_run = demo_policies_seed(as_of=self._as_of(out))
         found = sum(sum(c.values()) for c in policy_run.counts.values())
         self.stdout.write(
