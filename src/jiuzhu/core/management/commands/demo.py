@@ -17,10 +17,10 @@ from jiuzhu.applications.demo import demo_applications_seed
 from jiuzhu.assessment.demo import seed_demo as assessment_seed_demo
 from jiuzhu.feeds.services import feed_import
 from jiuzhu.monitoring.services import monitoring_run
-from jiuzhu.services.demo import seed_demo as services_seed_demo
 from jiuzhu.policies.demo import demo_policies_seed
 from jiuzhu.regions.services import regions_load_demo_county
 from jiuzhu.registry.models import Household
+from jiuzhu.services.demo import seed_demo as services_seed_demo
 
 
 class Command(BaseCommand):
