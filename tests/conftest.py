@@ -149,3 +149,15 @@ def family(regions: None) -> Family:
 def login(client: Client, user: User) -> Client:
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def audit_flush_allowed(transactional_db: None) -> Any:
+    """For tests that must commit (concurrency on PostgreSQL): the flush that empties
+    the database afterwards may TRUNCATE the append-only audit log (accounts 0003)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET jiuzhu.test_flush = 'on'")

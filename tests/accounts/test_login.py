@@ -90,6 +90,17 @@ def test_audit_log_refuses_update_and_delete(personas: Personas) -> None:
     assert event.detail == {"rows": 3}
 
 
+def test_audit_log_refuses_truncate_outside_a_test_flush(personas: Personas) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's")
+    audit_record(actor=personas.town_officer, action="export", detail={"rows": 3})
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE accounts_auditevent CASCADE")
+    assert AuditEvent.objects.exists()
+
+
 def test_logout_is_audited(client: Client, personas: Personas) -> None:
     client.force_login(personas.village_assistant)
     client.post("/logout/")

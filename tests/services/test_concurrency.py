@@ -48,7 +48,7 @@ def test_an_allocation_locks_the_plan_row(
 )
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_at_once_cannot_exceed_a_stage(
-    personas: Personas, family: Family, assessed: Assessment
+    personas: Personas, family: Family, assessed: Assessment, audit_flush_allowed: None
 ) -> None:
     # given stage 1 of 400 yuan, and two workers choosing a 300-yuan visit at the same moment
     plan = dongsheng_plan(personas, assessed)
