@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiuzhu.registry.models import HouseholdAssignment
 
@@ -119,7 +120,7 @@ class Assessment(models.Model):
     )
     answers = models.JSONField(_("answers"))  # {indicator code: option code}
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=1)
-    tier = models.CharField(_("tier"), max_length=24)
+    tier = models.CharField(pgettext_lazy("assessment", "tier"), max_length=24)
     colour = models.CharField(_("colour"), max_length=8)
     needs = models.JSONField(_("needs"), default=list)  # indicator codes, instrument order
     assessed_by = models.ForeignKey(

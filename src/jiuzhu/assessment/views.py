@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
@@ -49,7 +49,7 @@ ENTITY_LABELS = {
     "dimension": gettext_lazy("dimension"),
     "indicator": gettext_lazy("indicator"),
     "option": gettext_lazy("answer"),
-    "tier": gettext_lazy("tier"),
+    "tier": pgettext_lazy("assessment", "tier"),
 }
 FIELD_LABELS = {
     "method": gettext_lazy("method"),

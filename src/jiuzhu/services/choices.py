@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Category(models.TextChoices):
@@ -56,8 +57,8 @@ class EntitlementUnit(models.TextChoices):
 
 
 class Period(models.TextChoices):
-    YEAR = "year", _("a year")
-    MONTH = "month", _("a month")
+    YEAR = "year", pgettext_lazy("period", "a year")
+    MONTH = "month", pgettext_lazy("period", "a month")
 
 
 class Opening(models.TextChoices):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiuzhu.registry.models import HouseholdScoped
 from jiuzhu.services import choices as c
@@ -29,7 +30,9 @@ class ServiceItem(models.Model):
     name_zh = models.CharField(_("name (Chinese)"), max_length=60)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     category = models.CharField(_("category"), max_length=16, choices=c.Category.choices)
-    tier = models.CharField(_("tier"), max_length=12, choices=c.Tier.choices)
+    tier = models.CharField(
+        pgettext_lazy("catalogue", "tier"), max_length=12, choices=c.Tier.choices
+    )
     unit = models.CharField(_("unit"), max_length=8, choices=c.Unit.choices)
     price = models.DecimalField(_("price (yuan per unit)"), **MONEY)
     # What one unit takes a worker, so that entitlements counted in hours (Licang's 45 / 60
@@ -171,7 +174,7 @@ class ServicePlan(HouseholdScoped, models.Model):
         related_name="plans",
         verbose_name=_("entitlement"),
     )
-    tier = models.CharField(_("tier"), max_length=24)
+    tier = models.CharField(pgettext_lazy("assessment", "tier"), max_length=24)
     colour = models.CharField(_("colour"), max_length=8, blank=True)
     unit = models.CharField(_("unit"), max_length=8, choices=c.EntitlementUnit.choices)
     period = models.CharField(_("period"), max_length=8, choices=c.Period.choices)

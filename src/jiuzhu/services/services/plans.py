@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
@@ -167,7 +168,11 @@ def plan_create(
         raise ValidationError(
             _("This household has a current plan: close it before making a new one.")
         ) from exc
-    per = _("a year") if rule.period == c.Period.YEAR else _("a month")
+    per = (
+        pgettext("period", "a year")
+        if rule.period == c.Period.YEAR
+        else pgettext("period", "a month")
+    )
     _timeline(
         plan,
         "services.plan_created",
