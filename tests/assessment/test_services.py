@@ -322,8 +322,9 @@ def test_a_bad_definition_or_no_reason_saves_no_version(personas: Personas) -> N
         )
     # then
     assert set(refused.value.message_dict) == {"reason", "definition"}
-    assert "no colour" in refused.value.message_dict["definition"][0]
-    assert "not valid JSON" in not_json.value.message_dict["definition"][0]
+    message = refused.value.message_dict["definition"][0]
+    assert "full" in message and ("no colour" in message or "未设颜色" in message)
+    assert "JSON" in not_json.value.message_dict["definition"][0]
     assert unchanged.value.message_dict["definition"] == ["Nothing changed."]
     assert county_copy.versions.count() == 1
 
