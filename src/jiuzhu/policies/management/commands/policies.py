@@ -9,6 +9,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from jiuzhu.engine.rules import RuleError
@@ -31,7 +32,10 @@ class Command(BaseCommand):
         if options["what"] == "install-defaults":
             from jiuzhu.policies.services.matching import policies_install_defaults
 
-            added = policies_install_defaults(county_code=options["county"])
+            try:
+                added = policies_install_defaults(county_code=options["county"])
+            except ValidationError as exc:
+                raise CommandError("；".join(exc.messages)) from exc
             self.stdout.write(json.dumps({"county": options["county"], "added": added}))
             return
         from jiuzhu.policies.services.matching import policies_match_run
