@@ -33,6 +33,7 @@ from jiuzhu.applications.models import (
 )
 from jiuzhu.core.dates import first_of_next_month, years_between
 from jiuzhu.regions.models import Region
+from jiuzhu.regions.selectors import national_or_above
 from jiuzhu.registry.choices import Category, Relationship
 from jiuzhu.registry.models import Person
 from jiuzhu.registry.selectors import enrolments_in_area, household_members
@@ -61,9 +62,22 @@ class StandardInForce:
         }
 
 
-def region_prefixes(region_code: str) -> list[str]:
-    """The codes of a region and all above it (2/4/6/9/12 digits)."""
-    return [region_code[:n] for n in (2, 4, 6, 9, 12) if len(region_code) >= n]
+def standard_best(rows: Iterable[Standard], *, region_code: str, area_type: str) -> Standard | None:
+    """Of dated rows of one standard already in force, the one that applies to a household
+    of ``region_code`` and ``area_type``: longest region prefix first, then the
+    household's own urban/rural row before one for both, then the latest ``valid_from``.
+    Rows for other regions or the other area type are ignored."""
+    fitting = [
+        r
+        for r in rows
+        if (r.region_id is None or region_code.startswith(r.region_id))
+        and r.area_type in (area_type, "")
+    ]
+    return max(
+        fitting,
+        key=lambda r: (len(r.region_id or ""), r.area_type == area_type, r.valid_from, r.pk),
+        default=None,
+    )
 
 
 def standard_in_force(
@@ -72,17 +86,8 @@ def standard_in_force(
     """The value of a standard for a household of ``region_code`` and ``area_type`` on
     day ``on``: longest region prefix first, then the household's own urban/rural row
     before one for both, then the latest ``valid_from``."""
-    rows = Standard.objects.filter(
-        Q(region__isnull=True) | Q(region_id__in=region_prefixes(region_code)),
-        name=name,
-        area_type__in=[area_type, ""],
-        valid_from__lte=on,
-    )
-    best = max(
-        rows,
-        key=lambda r: (len(r.region_id or ""), r.area_type == area_type, r.valid_from, r.pk),
-        default=None,
-    )
+    rows = Standard.objects.filter(national_or_above(region_code), name=name, valid_from__lte=on)
+    best = standard_best(rows, region_code=region_code, area_type=area_type)
     if best is None:
         raise StandardMissing(f"no {name} standard for {region_code} ({area_type}) on {on}", name)
     return StandardInForce(
@@ -97,10 +102,7 @@ def standard_in_force(
 
 def kinds_available(region_code: str) -> QuerySet[AssistanceKind]:
     """Built-in kinds and those a county (or town) above this region added."""
-    return AssistanceKind.objects.filter(
-        Q(region__isnull=True) | Q(region_id__in=region_prefixes(region_code)),
-        is_active=True,
-    )
+    return AssistanceKind.objects.filter(national_or_above(region_code), is_active=True)
 
 
 def applications_visible(user: Any) -> QuerySet[Application]:

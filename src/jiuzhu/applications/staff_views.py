@@ -49,7 +49,6 @@ from jiuzhu.applications.selectors import (
     applications_visible,
     kinds_available,
     ledger,
-    region_prefixes,
     review_get,
     reviews_visible,
 )
@@ -66,9 +65,10 @@ from jiuzhu.applications.services.self_service import (
     self_application_close,
     self_application_phone,
 )
-from jiuzhu.core.http import not_found, request_user
+from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.monitoring.selectors import warning_get
 from jiuzhu.regions.models import Region
+from jiuzhu.regions.selectors import region_prefixes
 from jiuzhu.registry.choices import AreaType, Category, IncomeKind
 from jiuzhu.registry.selectors import household_file_get, household_members
 
@@ -107,11 +107,6 @@ SOURCE_LABELS = {
 }
 
 
-def _need(request: HttpRequest, perm: Perm) -> None:
-    if not user_has_perm(request.user, perm):
-        not_found(request)
-
-
 def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
     if isinstance(exc, PermissionDenied):
         return [str(exc) or _("You may not do this for this household.")]
@@ -145,7 +140,7 @@ def _money(text: str, field: str) -> Decimal | None:
 
 @login_required
 def worklist_view(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     status = request.GET.get("status", "open")
     queryset = applications_visible(request.user).prefetch_related("kinds__kind")
     if status == "open":
@@ -189,7 +184,7 @@ def start_view(request: HttpRequest) -> HttpResponse:
     """A new application for a household (its members and the kinds offered there); from a
     verified warning (``?warning=``) with the kinds it suggests and its explanation filled
     in, for the worker to adjust with the household."""
-    _need(request, Perm.ENTER_APPLICATIONS)
+    need_perm(request, Perm.ENTER_APPLICATIONS)
     params = request.POST if request.method == "POST" else request.GET
     warning = None
     if params.get("warning", "").isdigit():
@@ -376,7 +371,7 @@ def _detail(
 
 @login_required
 def detail_view(request: HttpRequest, application_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     return _detail(request, application_get(user=request.user, application_id=application_id))
 
 
@@ -396,7 +391,7 @@ def _act(
 
 
 def _posted_application(request: HttpRequest, application_id: int) -> Application:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     return application_get(user=request.user, application_id=application_id)
 
 
@@ -445,7 +440,7 @@ def document_view(request: HttpRequest, application_id: int) -> HttpResponse:
 @login_required
 def document_file_view(request: HttpRequest, document_id: int) -> FileResponse:
     """A scanned document, to whoever may see the application; every opening audited."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     document = get_object_or_404(Document, pk=document_id)
     application = application_get(user=request.user, application_id=document.application_id)
     audit_record(
@@ -514,7 +509,7 @@ def check_run_view(request: HttpRequest, application_id: int) -> HttpResponse:
 @login_required
 def check_report_view(request: HttpRequest, application_id: int, check_id: int) -> HttpResponse:
     """The check report: every source, figure, standard and test that decided; printable."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     application = application_get(user=request.user, application_id=application_id)
     check = get_object_or_404(EconomicCheck, pk=check_id, application=application)
     report = check.report
@@ -577,7 +572,7 @@ def decide_view(request: HttpRequest, application_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def second_approval_view(request: HttpRequest, decision_id: int) -> HttpResponse:
-    _need(request, Perm.DECIDE_APPLICATIONS)
+    need_perm(request, Perm.DECIDE_APPLICATIONS)
     decision = get_object_or_404(Decision, pk=decision_id)
     application = application_get(user=request.user, application_id=decision.application_id)
     return _act(
@@ -640,7 +635,7 @@ def publish_view(request: HttpRequest, application_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def objection_view(request: HttpRequest, disclosure_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     disclosure = get_object_or_404(Disclosure, pk=disclosure_id)
     application = application_get(user=request.user, application_id=disclosure.application_id)
     return _act(
@@ -659,7 +654,7 @@ def objection_view(request: HttpRequest, disclosure_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def objection_resolve_view(request: HttpRequest, objection_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     objection = get_object_or_404(Objection.objects.select_related("disclosure"), pk=objection_id)
     application = application_get(
         user=request.user, application_id=objection.disclosure.application_id
@@ -688,7 +683,7 @@ def _user_area(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def payment_lists_view(request: HttpRequest) -> HttpResponse:
     """The months' payment lists (发放名册) of the user's area; build a new version."""
-    _need(request, Perm.EXPORT)
+    need_perm(request, Perm.EXPORT)
     errors: list[str] = []
     if request.method == "POST":
         month = _month(request.POST.get("month", ""))
@@ -720,7 +715,7 @@ def payment_lists_view(request: HttpRequest) -> HttpResponse:
 
 
 def _payment_list(request: HttpRequest, list_id: int) -> PaymentList:
-    _need(request, Perm.EXPORT)
+    need_perm(request, Perm.EXPORT)
     payment_list = get_object_or_404(PaymentList.objects.select_related("region"), pk=list_id)
     if not region_in_scope(request.user, payment_list.region_id):
         not_found(request)
@@ -777,13 +772,13 @@ def _download(content: bytes, name: str, file_format: str) -> HttpResponse:
 @login_required
 def ledger_view(request: HttpRequest) -> HttpResponse:
     """Counts and amounts per kind of help and area, additions and exits in the month."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     region_code = request.GET.get("region", "").strip()[:12] or _user_area(request)
     month = _month(request.GET.get("month", "")) or timezone.localdate().replace(day=1)
     if not region_code or not region_in_scope(request.user, region_code):
         not_found(request)
     if request.GET.get("export") in ("xlsx", "csv"):
-        _need(request, Perm.EXPORT)
+        need_perm(request, Perm.EXPORT)
         file_format = str(request.GET["export"])
         content, name = ledger_export(
             actor=request_user(request),
@@ -822,7 +817,7 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
 def configuration_view(request: HttpRequest) -> HttpResponse:
     """Standards with their whole history, and the kinds of help offered here; a county
     admin adds a new standard value from a date or a county's own kind."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     can_manage = user_has_perm(request.user, Perm.MANAGE_STANDARDS)
     area = _user_area(request)
     errors: list[str] = []
@@ -921,7 +916,7 @@ def _configure(request: HttpRequest, section: str, area: str) -> None:
 @login_required
 def self_applications_view(request: HttpRequest) -> HttpResponse:
     """Forms applicants sent themselves, for the village to call back (自助申请)."""
-    _need(request, Perm.ENTER_APPLICATIONS)
+    need_perm(request, Perm.ENTER_APPLICATIONS)
     status = request.GET.get("status", SelfApplication.Status.NEW)
     queryset = scoped(request.user, SelfApplication.objects.select_related("region", "application"))
     if status in SelfApplication.Status.values:
@@ -943,7 +938,7 @@ def self_applications_view(request: HttpRequest) -> HttpResponse:
 
 
 def _self_application(request: HttpRequest, received_id: int) -> SelfApplication:
-    _need(request, Perm.ENTER_APPLICATIONS)
+    need_perm(request, Perm.ENTER_APPLICATIONS)
     return get_scoped_or_404(request.user, SelfApplication.objects.all(), pk=received_id)
 
 
@@ -976,7 +971,7 @@ def self_application_phone_view(request: HttpRequest, received_id: int) -> HttpR
 @login_required
 def reviews_view(request: HttpRequest) -> HttpResponse:
     """Open reviews of the area, the soonest due first; settled ones on request."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     settled = request.GET.get("settled") == "1"
     queryset = reviews_visible(user=request.user, settled=settled)
     page = Paginator(queryset, 30).get_page(request.GET.get("page"))
@@ -997,7 +992,7 @@ def reviews_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def review_run_view(request: HttpRequest, review_id: int) -> HttpResponse:
     """Check the household again and settle the review (continue, graded exit or end)."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     review = review_get(user=request.user, review_id=review_id)
     try:
         review_run(actor=request_user(request), review=review)

@@ -17,12 +17,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import get_scoped_or_404, scoped, user_has_perm
 from jiuzhu.assessment.definition import Definition, Tier, validate
 from jiuzhu.assessment.models import Assessment, Instrument, InstrumentVersion
-
-
-def region_prefixes(region_code: str) -> list[str]:
-    """The codes of a region and all above it (2/4/6/9/12 digits)."""
-    return [region_code[:n] for n in (2, 4, 6, 9, 12) if len(region_code) >= n]
-
+from jiuzhu.regions.selectors import national_or_above, region_prefixes
 
 # --- instruments -------------------------------------------------------------------------
 
@@ -55,9 +50,9 @@ def latest_version(instrument: Instrument) -> InstrumentVersion | None:
 def instruments_for_region(region_code: str) -> list[Instrument]:
     """The instruments in use for a household of ``region_code``: per code, the one of the
     nearest region (a county's copy replaces the national instrument there)."""
-    rows = Instrument.objects.filter(
-        Q(region__isnull=True) | Q(region_id__in=region_prefixes(region_code)), is_active=True
-    ).order_by("code")
+    rows = Instrument.objects.filter(national_or_above(region_code), is_active=True).order_by(
+        "code"
+    )
     best: dict[str, Instrument] = {}
     for row in rows:
         current = best.get(row.code)

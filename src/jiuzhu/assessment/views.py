@@ -37,7 +37,7 @@ from jiuzhu.assessment.selectors import (
     parsed,
 )
 from jiuzhu.assessment.services import COLOUR_LABELS
-from jiuzhu.core.http import not_found, request_user
+from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.monitoring.selectors import warning_get
 from jiuzhu.regions.models import Region
 from jiuzhu.registry.choices import Category
@@ -69,11 +69,6 @@ FIELD_LABELS = {
 TEKUN = (Category.TEKUN_DISPERSED, Category.TEKUN_CENTRALISED)
 
 
-def _need(request: HttpRequest, perm: Perm) -> None:
-    if not user_has_perm(request.user, perm):
-        not_found(request)
-
-
 def _errors(exc: ValidationError | PermissionDenied) -> dict[str, list[str]]:
     if isinstance(exc, PermissionDenied):
         return {"__all__": [str(exc) or _("You may not do this.")]}
@@ -94,7 +89,7 @@ def _date(text: str) -> datetime.date | None:
 
 @login_required
 def list_view(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     user = request_user(request)
     queryset = assessments_visible(user)
     region = request.GET.get("region", "").strip()[:12]
@@ -165,7 +160,7 @@ def _tekun_members(household_id: int) -> set[int]:
 def new_view(request: HttpRequest) -> HttpResponse:
     """Assess a household (``?household=``), possibly from a verified warning
     (``&warning=``), with the instrument of its county (``&instrument=``)."""
-    _need(request, Perm.ASSESS_NEEDS)
+    need_perm(request, Perm.ASSESS_NEEDS)
     user = request_user(request)
     params = request.POST if request.method == "POST" else request.GET
     warning = None
@@ -264,7 +259,7 @@ def new_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def detail_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     user = request_user(request)
     assessment = assessment_get(user=user, assessment_id=assessment_id)
     version = assessment.instrument_version
@@ -329,7 +324,7 @@ def detail_view(request: HttpRequest, assessment_id: int) -> HttpResponse:
 
 @login_required
 def instruments_view(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     user = request_user(request)
     rows = []
     for instrument in instruments_visible(user).order_by("code", "region_id"):
@@ -377,7 +372,7 @@ def _copyable(user: Any, instrument: Instrument) -> bool:
 
 @login_required
 def instrument_view(request: HttpRequest, instrument_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     user = request_user(request)
     instrument = instrument_get(user=user, instrument_id=instrument_id)
     versions = instrument_versions(instrument)
@@ -413,7 +408,7 @@ def instrument_view(request: HttpRequest, instrument_id: int) -> HttpResponse:
 def instrument_edit_view(request: HttpRequest, instrument_id: int) -> HttpResponse:
     """The definition as JSON in a text box, with the reason for the change. Every
     problem is listed; nothing is saved until it is all right."""
-    _need(request, Perm.MANAGE_INSTRUMENTS)
+    need_perm(request, Perm.MANAGE_INSTRUMENTS)
     user = request_user(request)
     instrument = instrument_get(user=user, instrument_id=instrument_id)
     if not may_edit_instrument(user, instrument):
@@ -455,7 +450,7 @@ def instrument_edit_view(request: HttpRequest, instrument_id: int) -> HttpRespon
 @login_required
 @require_POST
 def instrument_copy_view(request: HttpRequest, instrument_id: int) -> HttpResponse:
-    _need(request, Perm.MANAGE_INSTRUMENTS)
+    need_perm(request, Perm.MANAGE_INSTRUMENTS)
     user = request_user(request)
     instrument = instrument_get(user=user, instrument_id=instrument_id)
     try:

@@ -5,6 +5,8 @@ from typing import NoReturn
 from django.http import Http404, HttpRequest
 
 from jiuzhu.accounts.models import User
+from jiuzhu.accounts.roles import Perm
+from jiuzhu.accounts.scoping import user_has_perm
 
 
 def not_found(request: HttpRequest) -> NoReturn:
@@ -18,3 +20,9 @@ def request_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise Http404("Not found")
     return user
+
+
+def need_perm(request: HttpRequest, perm: Perm) -> None:
+    """A page a role may not use answers like one that does not exist."""
+    if not user_has_perm(request.user, perm):
+        not_found(request)

@@ -22,12 +22,13 @@ from jiuzhu.engine.runner import (
 )
 
 
-def _quote(path: Path) -> str:
+def path_literal(path: Path) -> str:
+    """A file path as a DuckDB string literal."""
     return "'" + str(path).replace("'", "''") + "'"
 
 
 def parquet_source(files: Sequence[Path]) -> str:
-    return "read_parquet([" + ", ".join(_quote(p) for p in files) + f"], {FEED_READ_OPTIONS})"
+    return "read_parquet([" + ", ".join(path_literal(p) for p in files) + f"], {FEED_READ_OPTIONS})"
 
 
 # The store's folders are named period=…, and a feed may have a column of that name
@@ -85,7 +86,7 @@ class DuckRunner:
             path = sources.registry_file(table)
             if not path.exists():
                 raise RuleError(f"registry snapshot lacks {path.name} ({sources.snapshot})")
-            source = f"read_parquet({_quote(path)})"
+            source = f"read_parquet({path_literal(path)})"
             sql = registry_select(table, source, scope, plan.columns_of(table))
             con.execute(f"CREATE TEMP TABLE {table} AS {sql}")
         for table in REGISTRY_TABLES:

@@ -22,9 +22,8 @@ enrolled is ``may_qualify``; enrolled and not eligible is ``no_longer_eligible``
 from __future__ import annotations
 
 import datetime
-import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,14 +31,12 @@ from typing import Any
 import pyarrow as pa
 from sqlglot import exp
 
+from jiuzhu.core.dates import add_months
 from jiuzhu.engine.dialects import to_sql
+from jiuzhu.engine.duck import path_literal
 from jiuzhu.engine.inputs import REGISTRY_TABLES
-from jiuzhu.engine.rules import (
-    _FORBIDDEN,
-    RuleError,
-    _literal,
-    parse,
-)
+from jiuzhu.engine.rules import RuleError, _literal, check_query
+from jiuzhu.engine.runner import empty_select
 
 RULE_OUTPUT_COLUMNS = ("household_id", "evidence", "explanation")
 BUILTIN = ("as_of",)
@@ -116,19 +113,7 @@ def validate_rule_sql(sql: str, where: str = "rule") -> exp.Query:
     policy page shows the message)."""
     if not sql.strip():
         raise RuleError(f"{where}: the rule is empty")
-    tree = parse(sql, where)
-    if not isinstance(tree, exp.Query):
-        raise RuleError(f"{where}: a rule must be a single SELECT")
-    for node in tree.walk():
-        if isinstance(node, _FORBIDDEN):
-            raise RuleError(f"{where}: only SELECT is allowed ({node.key.upper()} found)")
-    tables = eligibility_tables()
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier) or table.args.get("db"):
-            raise RuleError(f"{where}: reads from {table.sql()}, not a documented input table")
-        if table.name not in tables and table.name not in ctes:
-            raise RuleError(f"{where}: unknown table {table.name!r} (documented: {sorted(tables)})")
+    tree = check_query(sql, where, eligibility_tables())
     used = {p.name for p in tree.find_all(exp.Placeholder)}
     if used - set(BUILTIN):
         raise RuleError(f"{where}: unknown parameters {sorted(used - set(BUILTIN))}")
@@ -190,27 +175,15 @@ class MatchResult:
     errors: dict[str, str] = field(default_factory=dict)  # policy → message
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    """The day ``years`` years before ``day`` (28 February for a 29 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def facts_sql(snapshot: Path, as_of: datetime.date) -> str:
     """The SELECT that builds ``household_facts`` from the snapshot files and the
     ``standards`` table (DuckDB). One pass over each file; ages on ``as_of``."""
 
     def src(table: str) -> str:
-        return f"read_parquet({_quote(snapshot / f'{table}.parquet')})"
+        return f"read_parquet({path_literal(snapshot / f'{table}.parquet')})"
 
     def born_by(years: int) -> str:
-        return f"DATE '{_years_before(as_of, years).isoformat()}'"
+        return f"DATE '{add_months(as_of, -12 * years).isoformat()}'"
 
     standard_columns = ",\n            ".join(
         f"MAX(CASE WHEN name = '{name}' THEN value END) AS {column}"
@@ -397,18 +370,14 @@ def match(
         for table in sorted(raw_tables):
             path = snapshot / f"{table}.parquet"
             con.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT * FROM read_parquet({_quote(path)})"  # noqa: S608
+                f"CREATE TEMP TABLE {table} AS SELECT * FROM read_parquet({path_literal(path)})"  # noqa: S608
             )
         for table in REGISTRY_TABLES:
-            if table not in raw_tables:
-                columns = ", ".join(
-                    f"CAST(NULL AS {kind}) AS {name}"
-                    for name, kind in REGISTRY_TABLES[table].items()
-                )
-                con.execute(f"CREATE TEMP TABLE {table} AS SELECT {columns} WHERE false")
+            if table not in raw_tables:  # unused, but every documented name must exist
+                con.execute(f"CREATE TEMP TABLE {table} AS {empty_select(REGISTRY_TABLES[table])}")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        n_households = _count(con, "SELECT COUNT(*) FROM household_facts")
+        n_households = int(con.sql("SELECT COUNT(*) FROM household_facts").fetchall()[0][0])
         seconds["facts"] = time.perf_counter() - clock
         if progress:
             progress("facts")
@@ -449,6 +418,8 @@ def match(
 
 def _match_one(con: Any, rule: EligibilityRule, tree: exp.Expression) -> dict[str, int]:
     """Insert one policy's matches; both kinds counted."""
+    if rule.region_prefix and not rule.region_prefix.isdigit():
+        raise RuleError(f"{rule.policy}: region prefix {rule.region_prefix!r} is not a code")
     sql = to_sql(tree, "duckdb")
     policy = rule.policy.replace("'", "''")
     category = rule.enrolment_category.replace("'", "''")
@@ -463,46 +434,29 @@ def _match_one(con: Any, rule: EligibilityRule, tree: exp.Expression) -> dict[st
     """  # noqa: S608 - validated rule text
     con.execute(f"CREATE OR REPLACE TEMP TABLE _found AS {found}")
     not_enrolled = f"AND NOT list_contains(f.enrolled, '{category}')" if category else ""
-    if not rule.region_prefix.isdigit() and rule.region_prefix:
-        raise RuleError(f"{rule.policy}: region prefix {rule.region_prefix!r} is not a code")
     in_region = f"AND f.region_code LIKE '{rule.region_prefix}%'" if rule.region_prefix else ""
-    con.execute(
+    may = _inserted(
+        con,
         f"""INSERT INTO matches
         SELECT '{policy}', r.household_id, '{MAY_QUALIFY}', r.evidence, r.explanation
         FROM _found AS r JOIN household_facts AS f ON f.household_id = r.household_id
-        WHERE true {not_enrolled} {in_region}"""  # noqa: S608
+        WHERE true {not_enrolled} {in_region}""",  # noqa: S608
     )
-    may = _count(con, f"SELECT COUNT(*) FROM matches WHERE policy = '{policy}'")  # noqa: S608
     gone = 0
     if category:
-        con.execute(
+        gone = _inserted(
+            con,
             f"""INSERT INTO matches
             SELECT '{policy}', f.household_id, '{NO_LONGER_ELIGIBLE}',
                    {_recheck_evidence_sql()},
                    '已纳入本政策对应类别，但按本期数据不再满足本政策条件，请复核'
             FROM household_facts AS f
             ANTI JOIN _found AS r ON r.household_id = f.household_id
-            WHERE list_contains(f.enrolled, '{category}') {in_region}"""  # noqa: S608
-        )
-        gone = _count(
-            con,
-            f"SELECT COUNT(*) FROM matches WHERE policy = '{policy}' "  # noqa: S608
-            f"AND kind = '{NO_LONGER_ELIGIBLE}'",
+            WHERE list_contains(f.enrolled, '{category}') {in_region}""",  # noqa: S608
         )
     return {MAY_QUALIFY: may, NO_LONGER_ELIGIBLE: gone}
 
 
-def _count(con: Any, sql: str) -> int:
-    rows = con.sql(sql).fetchall()
-    return int(rows[0][0]) if rows else 0
-
-
-def rules_as_text(rules: Sequence[EligibilityRule], as_of: datetime.date) -> dict[str, str]:
-    """The bound SQL of each rule as DuckDB receives it (review, docs)."""
-    return {r.policy: to_sql(bind_rule(r.sql, as_of=as_of), "duckdb", pretty=True) for r in rules}
-
-
-def evidence_of(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A match's evidence as a dict (it travels as JSON text)."""
-    value = row.get("evidence") or "{}"
-    return dict(json.loads(value)) if isinstance(value, str) else dict(value)
+def _inserted(con: Any, insert: str) -> int:
+    """Run an INSERT; DuckDB answers with the number of rows it added."""
+    return int(con.execute(insert).fetchall()[0][0])

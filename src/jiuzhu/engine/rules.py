@@ -304,9 +304,10 @@ def _parsed(sql: str, where: str) -> exp.Expression:
     return statement
 
 
-def validate_sql(rule: Rule, tables: Mapping[str, Mapping[str, str]]) -> None:
-    where = rule.sql_path.name
-    tree = parse(rule.sql, where)
+def check_query(sql: str, where: str, tables: Mapping[str, Mapping[str, str]]) -> exp.Query:
+    """The tree of one SELECT that writes nothing and reads only ``tables`` (or its own
+    CTEs); RuleError naming ``where`` otherwise. Shared by warning and policy rules."""
+    tree = parse(sql, where)
     if not isinstance(tree, exp.Query):
         raise RuleError(f"{where}: a rule must be a single SELECT")
     for node in tree.walk():
@@ -319,6 +320,12 @@ def validate_sql(rule: Rule, tables: Mapping[str, Mapping[str, str]]) -> None:
         name = table.name
         if name not in tables and name not in ctes:
             raise RuleError(f"{where}: unknown table {name!r} (documented: {sorted(tables)})")
+    return tree
+
+
+def validate_sql(rule: Rule, tables: Mapping[str, Mapping[str, str]]) -> None:
+    where = rule.sql_path.name
+    tree = check_query(rule.sql, where, tables)
     declared = {p.name for p in rule.parameters} | set(BUILTIN_PARAMETERS)
     used = {p.name for p in tree.find_all(exp.Placeholder)}
     if used - declared:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import region_in_scope, user_has_perm
-from jiuzhu.core.http import not_found, request_user
+from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.monitoring.models import Level, Outcome, Warning
 from jiuzhu.monitoring.selectors import (
     WorklistFilter,
@@ -37,14 +37,9 @@ from jiuzhu.regions.models import Region
 from jiuzhu.registry.choices import Category
 
 
-def _need(request: HttpRequest, perm: Perm) -> None:
-    if not user_has_perm(request.user, perm):
-        not_found(request)
-
-
 @login_required
 def worklist_view(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     filters = WorklistFilter(
         status=request.GET.get("status", "active"),
         level=request.GET.get("level", "") if request.GET.get("level") in Level.values else "",
@@ -73,7 +68,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def warning_detail(request: HttpRequest, warning_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     warning = warning_get(user=request.user, warning_id=warning_id)
     return _detail(request, warning)
 
@@ -118,7 +113,7 @@ def _detail(
 @login_required
 @require_POST
 def contact_view(request: HttpRequest, warning_id: int) -> HttpResponse:
-    _need(request, Perm.EDIT_REGISTRY)
+    need_perm(request, Perm.EDIT_REGISTRY)
     warning = warning_get(user=request.user, warning_id=warning_id)
     try:
         warning_contact_record(
@@ -146,7 +141,7 @@ def _decimal(text: str) -> Decimal | None:
 @login_required
 @require_POST
 def verify_view(request: HttpRequest, warning_id: int) -> HttpResponse:
-    _need(request, Perm.EDIT_REGISTRY)
+    need_perm(request, Perm.EDIT_REGISTRY)
     warning = warning_get(user=request.user, warning_id=warning_id)
     try:
         try:
@@ -178,7 +173,7 @@ def verify_view(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 @login_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     data = dashboard(user=request.user)
     names = dict(Region.objects.filter(code__in=list(data["by_town"])).values_list("code", "name"))
     towns = [(code, names.get(code, code), counts) for code, counts in data["by_town"].items()]
@@ -194,7 +189,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rules_view(request: HttpRequest) -> HttpResponse:
     """The rules with their parameters; a county admin sets values for part of the area."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     can_manage = user_has_perm(request.user, Perm.MANAGE_RULES)
     errors: list[str] = []
     if request.method == "POST":

@@ -17,11 +17,11 @@ from django.http import Http404
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
-from jiuzhu.applications.selectors import region_prefixes
 from jiuzhu.policies.guide import tag_labels
 from jiuzhu.policies.models import Policy, PolicyRevision, Theme
 from jiuzhu.policies.services.library import EDITABLE
 from jiuzhu.regions.models import Level, Region
+from jiuzhu.regions.selectors import national_or_above, region_prefixes
 from jiuzhu.registry.choices import Category
 
 
@@ -139,7 +139,7 @@ def guide_policies(county: Region, today: datetime.date) -> QuerySet[Policy]:
     city or province above it) and the national ones."""
     return (
         Policy.objects.filter(
-            Q(region__isnull=True) | Q(region_id__in=region_prefixes(county.code)),
+            national_or_above(county.code),
             is_active=True,
             is_public=True,
         )

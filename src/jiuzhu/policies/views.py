@@ -16,10 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
-from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.applications.models import AssistanceKind
 from jiuzhu.applications.selectors import kinds_available
-from jiuzhu.core.http import not_found, request_user
+from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.policies.forms import PolicyForm
 from jiuzhu.policies.guide import phone_numbers, tag_labels
 from jiuzhu.policies.models import Policy, Theme
@@ -34,15 +33,10 @@ from jiuzhu.policies.selectors import (
 from jiuzhu.policies.services.library import policy_create, policy_set_active, policy_update
 
 
-def _need(request: HttpRequest, perm: Perm) -> None:
-    if not user_has_perm(request.user, perm):
-        not_found(request)
-
-
 @login_required
 def library_view(request: HttpRequest) -> HttpResponse:
     """The library: the county's own policies and the national ones, filtered."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     visible = policies_visible(request.user)
     queryset = visible
     theme = request.GET.get("theme", "")
@@ -88,7 +82,7 @@ def library_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def detail_view(request: HttpRequest, policy_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     policy = policy_get(user=request.user, policy_id=policy_id)
     kind = (
         AssistanceKind.objects.filter(code=policy.assistance_kind).first()
@@ -111,7 +105,7 @@ def detail_view(request: HttpRequest, policy_id: int) -> HttpResponse:
 
 
 def _editable(request: HttpRequest, policy_id: int) -> Policy:
-    _need(request, Perm.MANAGE_POLICIES)
+    need_perm(request, Perm.MANAGE_POLICIES)
     policy = policy_get(user=request.user, policy_id=policy_id)
     if not may_edit(request.user, policy):
         raise PermissionDenied(_("National policies are read-only here."))
@@ -122,7 +116,7 @@ def _editable(request: HttpRequest, policy_id: int) -> Policy:
 @require_http_methods(["GET", "POST"])
 def new_view(request: HttpRequest) -> HttpResponse:
     """A new policy of the admin's county."""
-    _need(request, Perm.MANAGE_POLICIES)
+    need_perm(request, Perm.MANAGE_POLICIES)
     county = user_county(request.user)
     if county is None or not may_edit(request.user):
         not_found(request)

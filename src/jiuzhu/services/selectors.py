@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from jiuzhu.accounts.scoping import get_scoped_or_404, scoped
+from jiuzhu.regions.selectors import national_or_above
 from jiuzhu.registry.models import Enrolment
 from jiuzhu.registry.selectors import household_members
 from jiuzhu.services.choices import PlanStatus, Tier
@@ -27,14 +28,9 @@ from jiuzhu.services.models import (
 )
 
 
-def region_prefixes(code: str) -> list[str]:
-    """The codes of a region and every region above it (3608231002 → 36, 3608, 360823 …)."""
-    return [code[:n] for n in (2, 4, 6, 9, 12) if len(code) >= n]
-
-
 def available_in(region_code: str) -> Q:
     """Configuration offered in a region: the defaults and what a region above it added."""
-    return Q(region__isnull=True) | Q(region_id__in=region_prefixes(region_code))
+    return national_or_above(region_code)
 
 
 def visible_configuration(user: Any) -> Q:

@@ -25,7 +25,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.assessment.selectors import assessment_get, tier_of
 from jiuzhu.assessment.services import COLOUR_LABELS
-from jiuzhu.core.http import not_found, request_user
+from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry.selectors import household_members
 from jiuzhu.services import choices as c
@@ -35,11 +35,6 @@ from jiuzhu.services.models import ConfigRevision, EntitlementRule, PlanItem, Se
 from jiuzhu.services.services import catalogue, entitlements, plans
 from jiuzhu.services.services.exports import LIST_TITLES, list_export
 from jiuzhu.services.stages import first_open_stage_with_room, stage_caps
-
-
-def _need(request: HttpRequest, perm: Perm) -> None:
-    if not user_has_perm(request.user, perm):
-        not_found(request)
 
 
 def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
@@ -208,7 +203,7 @@ def _posted(post: Any) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def item_new_view(request: HttpRequest) -> HttpResponse:
     """A county's own item."""
-    _need(request, Perm.MANAGE_CATALOGUE)
+    need_perm(request, Perm.MANAGE_CATALOGUE)
     if request.method == "POST":
         try:
             item = catalogue.service_item_create(
@@ -362,7 +357,7 @@ def rules_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_new_view(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.MANAGE_INSTRUMENTS)
+    need_perm(request, Perm.MANAGE_INSTRUMENTS)
     if request.method == "POST":
         try:
             rule = entitlements.entitlement_rule_create(
@@ -428,7 +423,7 @@ def rule_view(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_new_view(request: HttpRequest) -> HttpResponse:
     """A plan from an assessment: choose the entitlement and the period."""
-    _need(request, Perm.ASSESS_NEEDS)
+    need_perm(request, Perm.ASSESS_NEEDS)
     params = request.POST if request.method == "POST" else request.GET
     if not params.get("assessment", "").isdigit():
         not_found(request)
@@ -603,7 +598,7 @@ def _kept_choice(form: Any) -> dict[str, Any]:
 
 @login_required
 def plan_view(request: HttpRequest, plan_id: int) -> HttpResponse:
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     return _plan_page(request, plan_id)
 
 
@@ -611,7 +606,7 @@ def _plan_act(
     request: HttpRequest, plan_id: int, section: str, step: Callable[[Any], Any]
 ) -> HttpResponse:
     """Run one service on the plan; on refusal show the page again with why (422)."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     plan = selectors.plan_get(user=request.user, plan_id=plan_id)
     try:
         step(plan)
@@ -734,13 +729,13 @@ def _regions_below(request: HttpRequest) -> list[Region]:
 @login_required
 def list_view(request: HttpRequest, kind: str) -> HttpResponse:
     """服务对象、服务需求、服务项目清单 for the user's area, filtered; Excel or CSV export."""
-    _need(request, Perm.VIEW_PERSONAL_DATA)
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
     if kind not in LIST_TITLES:
         not_found(request)
     filters = _filters(request)
     export = request.GET.get("export", "")
     if export in ("xlsx", "csv"):
-        _need(request, Perm.EXPORT)
+        need_perm(request, Perm.EXPORT)
         content, name = list_export(
             actor=request_user(request), kind=kind, filters=filters, file_format=export
         )

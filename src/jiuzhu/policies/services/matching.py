@@ -32,6 +32,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import region_in_scope, user_has_perm
 from jiuzhu.accounts.services import audit_record
 from jiuzhu.applications.models import Application, Standard
+from jiuzhu.applications.selectors import standard_best
 from jiuzhu.core.workdays import add_working_days
 from jiuzhu.engine.eligibility import FACT_STANDARDS, EligibilityRule, match
 from jiuzhu.engine.rules import RuleError
@@ -108,28 +109,17 @@ def _rule_id(policy: Policy) -> str:
 
 def standards_table(pairs: Iterable[tuple[str, str]], on: datetime.date) -> pa.Table:
     """The standards the facts carry, per (village, urban/rural) pair, as in force on
-    ``on``: the longest region prefix, the pair's own area type before "both", the latest
-    ``valid_from`` — the rule of ``applications.selectors.standard_in_force``, applied to
-    every village at once (one query instead of one per village and standard)."""
-    rows = list(
-        Standard.objects.filter(name__in=list(FACT_STANDARDS), valid_from__lte=on).values_list(
-            "name", "region_id", "area_type", "value", "valid_from", "pk"
-        )
-    )
+    ``on`` (``applications.selectors.standard_best``, the rule of ``standard_in_force``),
+    for every village at once: one query instead of one per village and standard."""
+    by_name: dict[str, list[Standard]] = {name: [] for name in FACT_STANDARDS}
+    for row in Standard.objects.filter(name__in=list(FACT_STANDARDS), valid_from__lte=on):
+        by_name[row.name].append(row)
     out: list[tuple[str, str, str, Decimal]] = []
     for village, area in pairs:
-        for name in FACT_STANDARDS:
-            candidates = [
-                r
-                for r in rows
-                if r[0] == name
-                and (r[1] is None or village.startswith(r[1]))
-                and r[2] in (area, "")
-            ]
-            if not candidates:
-                continue
-            best = max(candidates, key=lambda r: (len(r[1] or ""), r[2] == area, r[4], r[5]))
-            out.append((village, area, name, Decimal(best[3])))
+        for name, rows in by_name.items():
+            best = standard_best(rows, region_code=village, area_type=area)
+            if best is not None:
+                out.append((village, area, name, Decimal(best.value)))
     return pa.table(
         {
             "region_code": pa.array([r[0] for r in out], pa.string()),

@@ -20,7 +20,13 @@ from jiuzhu.regions.models import Region
 from jiuzhu.services import choices as c
 from jiuzhu.services.defaults import install
 from jiuzhu.services.models import ConfigRevision, EntitlementRule, ServiceItem
-from jiuzhu.services.services.common import decimal_in, diff, require_config_perm, revision_add
+from jiuzhu.services.services.common import (
+    change_record,
+    decimal_in,
+    diff,
+    require_config_perm,
+    revision_add,
+)
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 MAX_STEPS = 20
@@ -271,22 +277,15 @@ def service_item_delete(*, actor: User, item: ServiceItem) -> None:
 def _record(
     actor: User | None, item: ServiceItem, changes: dict[str, Any], reason: str, action: str
 ) -> None:
-    revision_add(
+    change_record(
+        actor=actor,
         kind=ConfigRevision.Kind.ITEM,
-        object_id=item.pk,
-        number=item.revision,
+        object_type="services.service_item",
+        obj=item,
         data=item_snapshot(item),
         changes=changes,
         reason=reason,
-        actor=actor,
-    )
-    audit_record(
-        actor=actor,
         action=action,
-        object_type="services.service_item",
-        object_id=item.pk,
-        region_code=item.region_id or "",
-        detail={"code": item.code, "revision": item.revision, "changes": changes},
     )
 
 

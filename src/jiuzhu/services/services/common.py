@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
+from jiuzhu.accounts.services import audit_record
 from jiuzhu.services.models import ConfigRevision
 
 
@@ -73,6 +74,38 @@ def revision_add(
         changes=changes,
         reason=reason.strip()[:200],
         changed_by=actor if actor is not None and actor.pk else None,
+    )
+
+
+def change_record(
+    *,
+    actor: User | None,
+    kind: str,
+    object_type: str,
+    obj: Any,
+    data: dict[str, Any],
+    changes: dict[str, Any],
+    reason: str,
+    action: str,
+) -> None:
+    """A change of a catalogue item or an entitlement rule (``obj``: code, region_id,
+    revision): its revision row with the whole new state, and the audit entry."""
+    revision_add(
+        kind=kind,
+        object_id=obj.pk,
+        number=obj.revision,
+        data=data,
+        changes=changes,
+        reason=reason,
+        actor=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=obj.pk,
+        region_code=obj.region_id or "",
+        detail={"code": obj.code, "revision": obj.revision, "changes": changes},
     )
 
 

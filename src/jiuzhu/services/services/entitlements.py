@@ -17,11 +17,15 @@ from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.roles import Perm
-from jiuzhu.accounts.services import audit_record
 from jiuzhu.regions.models import Region
 from jiuzhu.services import choices as c
 from jiuzhu.services.models import ConfigRevision, EntitlementRule
-from jiuzhu.services.services.common import decimal_in, diff, require_config_perm, revision_add
+from jiuzhu.services.services.common import (
+    change_record,
+    decimal_in,
+    diff,
+    require_config_perm,
+)
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 TIER_CODE = re.compile(r"^(\*|[a-z][a-z0-9_]{0,31})$")
@@ -280,20 +284,13 @@ def entitlement_rule_set_active(
 def _record(
     actor: User | None, rule: EntitlementRule, changes: dict[str, Any], reason: str, action: str
 ) -> None:
-    revision_add(
+    change_record(
+        actor=actor,
         kind=ConfigRevision.Kind.RULE,
-        object_id=rule.pk,
-        number=rule.revision,
+        object_type="services.entitlement_rule",
+        obj=rule,
         data=rule_snapshot(rule),
         changes=changes,
         reason=reason,
-        actor=actor,
-    )
-    audit_record(
-        actor=actor,
         action=action,
-        object_type="services.entitlement_rule",
-        object_id=rule.pk,
-        region_code=rule.region_id or "",
-        detail={"code": rule.code, "revision": rule.revision, "changes": changes},
     )
