@@ -43,6 +43,11 @@ class Perm(enum.StrEnum):
     MANAGE_INSTRUMENTS = "manage_instruments"  # assessment instruments and entitlements
     MANAGE_CATALOGUE = "manage_catalogue"  # the service catalogue (服务清单)
     MANAGE_POLICIES = "manage_policies"  # the policy library and its eligibility rules
+    MANAGE_PROVIDERS = "manage_providers"  # providers, contracts, staff; verify volunteers
+    MANAGE_NEEDS = "manage_needs"  # needs, consent, publishing, claim approval, ratings
+    DISPATCH = "dispatch"  # the dispatcher's console: batch dispatch, overrides (派单)
+    SERVE_ORDERS = "serve_orders"  # provider staff: answer offers, serve their orders
+    CLAIM_NEEDS = "claim_needs"  # volunteers, donors, organisations: the claim market
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -65,6 +70,9 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_INSTRUMENTS,
             Perm.MANAGE_CATALOGUE,
             Perm.MANAGE_POLICIES,
+            Perm.MANAGE_PROVIDERS,
+            Perm.MANAGE_NEEDS,
+            Perm.DISPATCH,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -78,6 +86,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.RUN_ECONOMIC_CHECK,
             Perm.DECIDE_APPLICATIONS,
             Perm.ASSESS_NEEDS,
+            Perm.MANAGE_NEEDS,
+            Perm.DISPATCH,
         }
     ),
     # Assistants knock on doors and phone families: they may see numbers in full, and
@@ -89,18 +99,26 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.UNMASK,
             Perm.ENTER_APPLICATIONS,
             Perm.ASSESS_NEEDS,
+            Perm.MANAGE_NEEDS,
         }
     ),
     Role.CASEWORKER: frozenset(
-        {Perm.VIEW_PERSONAL_DATA, Perm.UNMASK, Perm.ENTER_APPLICATIONS, Perm.ASSESS_NEEDS}
+        {
+            Perm.VIEW_PERSONAL_DATA,
+            Perm.UNMASK,
+            Perm.ENTER_APPLICATIONS,
+            Perm.ASSESS_NEEDS,
+            Perm.MANAGE_NEEDS,
+        }
     ),
     # Discipline inspection and audit read everything in their area and the audit log,
     # but change nothing.
     Role.SUPERVISOR: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT, Perm.VIEW_FEEDS}),
-    # Providers, volunteers and donors see no personal data here; later modules grant
-    # them narrow views of what they were assigned or claimed.
-    Role.PROVIDER_STAFF: frozenset(),
-    Role.VOLUNTEER: frozenset(),
-    Role.DONOR: frozenset(),
+    # Providers, volunteers and donors never get VIEW_PERSONAL_DATA: they see public need
+    # summaries, and the details only of the orders assigned to their provider or the
+    # claims they were approved for (services' own selectors decide that).
+    Role.PROVIDER_STAFF: frozenset({Perm.SERVE_ORDERS, Perm.CLAIM_NEEDS}),
+    Role.VOLUNTEER: frozenset({Perm.CLAIM_NEEDS}),
+    Role.DONOR: frozenset({Perm.CLAIM_NEEDS}),
     Role.FEED_CLIENT: frozenset({Perm.PUSH_FEEDS}),
 }

@@ -10,6 +10,7 @@ from jiuzhu.core import api_errors
 from jiuzhu.core.api_auth import API_AUTH
 from jiuzhu.feeds.api import router as feeds_router
 from jiuzhu.registry.api import router as registry_router
+from jiuzhu.services.api import router as services_router
 
 api = NinjaAPI(
     title="jiuzhu API",
@@ -26,5 +27,6 @@ api.add_router("/registry/", registry_router)
 api.add_router("/feeds/", feeds_router)
 api.add_router("/applications/", applications_router)
 api.add_router("/assessment/", assessment_router)
+api.add_router("/services/", services_router)
 # Services' field errors answer 422 with {"detail": {field: [messages]}}.
 api_errors.install(api)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "jiuzhu.assessment",
     "jiuzhu.services",
     "jiuzhu.policies",
+    "jiuzhu.channels",
     "jiuzhu.synth",
 ]
 

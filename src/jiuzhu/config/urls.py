@@ -22,5 +22,6 @@ urlpatterns = [
     path("services/", include("jiuzhu.services.urls")),
     path("policies/", include("jiuzhu.policies.urls")),
     path("guide/", include("jiuzhu.policies.guide_urls")),
+    path("channels/", include("jiuzhu.channels.urls")),
     path("api/v1/", api.urls),
 ]

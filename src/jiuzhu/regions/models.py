@@ -41,6 +41,10 @@ class Region(models.Model):
         default=False,
         help_text=_("Made up for the demo or tests; not an official division."),
     )
+    # The seat's coordinates (WGS-84), where known: services measure travel from a
+    # village to a provider with them when a need has no precise place.
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lon = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -84,3 +84,170 @@ class ChosenBy(models.TextChoices):
 
 # "Any tier": the key of an entitlement amount that applies whatever the tier.
 ANY_TIER = "*"
+
+
+# --- Service delivery (issue 6): providers, volunteers, needs, claims, orders ---------
+
+
+class ProviderKind(models.TextChoices):
+    SOCIAL_ORG = "social_org", _("social organisation (社会组织)")
+    SOCIAL_WORK = "social_work", _("social-work agency (社工机构)")
+    ELDERLY_CARE = "elderly_care", _("elderly-care service centre (养老服务中心)")
+    ENTERPRISE = "enterprise", _("enterprise (企业)")
+    CHARITY = "charity", _("charitable organisation (慈善组织)")
+
+
+class Light(models.TextChoices):
+    """A provider's traffic light (红绿灯). The supervision app decides it; services only
+    reads it: red receives nothing new."""
+
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+
+
+class ContractStatus(models.TextChoices):
+    ACTIVE = "active", _("in force")
+    SUSPENDED = "suspended", _("suspended")
+    ENDED = "ended", _("ended")
+
+
+class VolunteerKind(models.TextChoices):
+    VOLUNTEER = "volunteer", _("volunteer")
+    DONOR = "donor", _("donor (爱心人士)")
+
+
+class VolunteerStatus(models.TextChoices):
+    PENDING = "pending", _("awaiting verification")
+    VERIFIED = "verified", _("verified")
+    SUSPENDED = "suspended", _("suspended")
+
+
+class Skill(models.TextChoices):
+    COMPANIONSHIP = "companionship", _("companionship and chatting")
+    CLEANING = "cleaning", _("cleaning")
+    COOKING = "cooking", _("cooking and meal delivery")
+    HAIRCUT = "haircut", _("haircut and grooming")
+    REPAIR = "repair", _("home repairs")
+    TUTORING = "tutoring", _("tutoring")
+    HEALTH = "health", _("health checks")
+    COUNSELLING = "counselling", _("counselling")
+    ERRANDS = "errands", _("errands and shopping")
+    LEGAL = "legal", _("legal advice")
+    TRANSPORT = "transport", _("transport")
+
+
+class NeedSource(models.TextChoices):
+    PLAN = "plan", _("service plan")
+    WARNING = "warning", _("verified warning")
+    VISIT = "visit", _("visit")
+    WISH = "wish", _("micro-wish (微心愿)")
+    CALL = "call", _("one-key call")
+    STAFF = "staff", _("entered by staff")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    URGENT = "urgent", _("urgent")
+    CRITICAL = "critical", _("critical")
+
+
+class Funding(models.TextChoices):
+    """Who pays: the household's entitlement (voucher), a purchase-of-service project,
+    a charity, or nobody (a volunteer or donor claims it)."""
+
+    VOUCHER = "voucher", _("service voucher (entitlement)")
+    PROJECT = "project", _("purchase-of-service project")
+    CHARITY = "charity", _("charity")
+    SELF_CLAIM = "self_claim", _("claimed by a volunteer or donor")
+
+
+class Route(models.TextChoices):
+    """How a need reaches someone who serves it: claimed on the public market (红哨子 /
+    微心愿) or dispatched to a contracted provider (三单制)."""
+
+    CLAIM = "claim", _("claiming (认领)")
+    DISPATCH = "dispatch", _("dispatch (派单)")
+
+
+class NeedStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    PUBLISHED = "published", _("published, open for claiming")
+    CLAIMED = "claimed", _("claimed")
+    DISPATCHING = "dispatching", _("being dispatched")
+    IN_SERVICE = "in_service", _("in service")
+    FULFILLED = "fulfilled", _("fulfilled")
+    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", _("expired")
+
+
+class ConsentHow(models.TextChoices):
+    SIGNED = "signed", _("signed form")
+    VERBAL = "verbal", _("verbally, in person")
+    PHONE = "phone", _("by phone")
+    APP = "app", _("in the app")
+
+
+class ClaimantKind(models.TextChoices):
+    VOLUNTEER = "volunteer", _("volunteer")
+    ORGANISATION = "organisation", _("organisation")
+    DONOR = "donor", _("donor")
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", _("claimed, awaiting approval")
+    APPROVED = "approved", _("approved")
+    DELIVERED = "delivered", _("delivered, awaiting confirmation")
+    COMPLETED = "completed", _("completed")
+    REJECTED = "rejected", _("rejected")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    EXPIRED = "expired", _("expired")
+
+
+# A claim in one of these holds the need: at most one per need (a database constraint).
+ACTIVE_CLAIM_STATUSES = ("pending", "approved", "delivered")
+
+
+class ConfirmedBy(models.TextChoices):
+    BENEFICIARY = "beneficiary", _("the beneficiary")
+    STAFF = "staff", _("staff")
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", _("ordered, awaiting dispatch (点单)")
+    OFFERED = "offered", _("offered to a provider (派单)")
+    ACCEPTED = "accepted", _("accepted (接单)")
+    IN_SERVICE = "in_service", _("in service (checked in)")
+    CHECKED_OUT = "checked_out", _("served, awaiting rating")
+    CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", _("cancelled")
+    NO_SHOW = "no_show", _("no-show")
+    DISPUTED = "disputed", _("disputed")
+
+
+# Orders in these hold a provider's capacity for the day and the household's voucher.
+OPEN_ORDER_STATUSES = ("pending", "offered", "accepted", "in_service", "checked_out")
+
+
+class OfferStatus(models.TextChoices):
+    OFFERED = "offered", _("offered")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+    EXPIRED = "expired", _("no answer in time")
+    WITHDRAWN = "withdrawn", _("withdrawn by the dispatcher")
+
+
+class OfferedBy(models.TextChoices):
+    OPTIMISER = "optimiser", _("optimiser")
+    DISPATCHER = "dispatcher", _("dispatcher (override)")
+
+
+class RatedHow(models.TextChoices):
+    APP = "app", _("by the beneficiary in the app")
+    STAFF = "staff", _("recorded by staff in person")
+    PHONE = "phone", _("recorded by staff by phone")
+
+
+class DebitKind(models.TextChoices):
+    DEBIT = "debit", _("debit")
+    RELEASE = "release", _("release")

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from jiuzhu.services import views
+from jiuzhu.services import (
+    directory_urls,
+    dispatch_urls,
+    needs_urls,
+    orders_urls,
+    views,
+)
 
 app_name = "services"
 urlpatterns = [
@@ -23,3 +29,7 @@ urlpatterns = [
     path("plans/<int:plan_id>/close/", views.plan_close_view, name="plan_close"),
     path("lists/<str:kind>/", views.list_view, name="list"),
 ]
+urlpatterns += directory_urls.urlpatterns
+urlpatterns += needs_urls.urlpatterns
+urlpatterns += dispatch_urls.urlpatterns
+urlpatterns += orders_urls.urlpatterns

@@ -1,0 +1,1 @@
+"""Channels' records: calls from the telephony gateway, call tickets, notifications."""
