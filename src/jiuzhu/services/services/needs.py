@@ -136,3 +136,48 @@ def need_create(
         actor=actor,
     )
     return need
+
+
+# --- Status changes the order part calls for dispatched needs -------------------------
+
+
+def need_mark_dispatching(*, need: Need) -> Need:
+    """An order was placed for the need (点单): it waits for a provider."""
+    if need.status in (c.NeedStatus.DRAFT, c.NeedStatus.DISPATCHING):
+        need.status = c.NeedStatus.DISPATCHING
+        need.save(update_fields=["status", "updated_at"])
+    return need
+
+
+def need_mark_in_service(*, need: Need) -> Need:
+    if need.status in (c.NeedStatus.DISPATCHING, c.NeedStatus.CLAIMED):
+        need.status = c.NeedStatus.IN_SERVICE
+        need.save(update_fields=["status", "updated_at"])
+    return need
+
+
+def need_mark_fulfilled(
+    *, need: Need, confirmed_by: str, actor: User | None, now: datetime.datetime | None = None
+) -> Need:
+    """The service was done and confirmed (by the beneficiary's rating or by staff)."""
+    if need.status in (c.NeedStatus.FULFILLED, c.NeedStatus.CANCELLED):
+        return need
+    now = now or timezone.now()
+    need.status = c.NeedStatus.FULFILLED
+    need.fulfilled_at = now
+    need.confirmed_by = confirmed_by
+    need.confirmed_by_user = actor if actor is not None and actor.pk else None
+    need.save(
+        update_fields=["status", "fulfilled_at", "confirmed_by", "confirmed_by_user", "updated_at"]
+    )
+    timeline_add(
+        household_id=need.household_id,
+        kind="services.need_fulfilled",
+        summary=_("Need fulfilled: %(title)s") % {"title": need.title},
+        occurred_at=now,
+        detail={"confirmed_by": confirmed_by},
+        object_type="services.need",
+        object_id=need.pk,
+        actor=actor,
+    )
+    return need
