@@ -1,11 +1,15 @@
-"""Writes to the region tree: the NBS-format importer and the demo-county fixture."""
+"""Writes to the region tree: the NBS-format importer, the demo-county fixture and the
+demo seats of its synthetic places."""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -138,3 +142,72 @@ def regions_load_demo_county() -> int:
         update_fields=["name", "level", "parent", "is_synthetic"],
     )
     return len(rows)
+
+
+# Xiajiang's county seat (巴邱镇), roughly: the demo county's synthetic places sit around it.
+XIAJIANG_SEAT = (27.58, 115.14)
+KM_PER_DEGREE_LAT = 111.32
+
+
+def _offset(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
+    """The point ``km`` from (lat, lon) towards ``bearing`` (radians from north); a flat
+    approximation, good to metres over the tens of kilometres of a county."""
+    dlat = km * math.cos(bearing) / KM_PER_DEGREE_LAT
+    dlon = km * math.sin(bearing) / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat)))
+    return lat + dlat, lon + dlon
+
+
+def _degrees(value: float) -> Decimal:
+    return Decimal(str(round(value, 6))).quantize(Decimal("0.000001"))
+
+
+@transaction.atomic
+def regions_place_synthetic(*, county_code: str, seed: int = 0) -> int:
+    """Give the synthetic regions of a county deterministic seats (WGS-84): each town
+    5–20 km from the county seat in its own sector, each village 0.5–4 km from its town.
+
+    Only rows marked ``is_synthetic`` are written: a real division's coordinates are
+    public facts an administrator may have loaded, and a made-up seat must never replace
+    them. A real town (or county) without coordinates is still given an anchor in memory
+    so that its synthetic villages gather around one place; one with coordinates is the
+    anchor itself. Each place draws from its own generator (county, seed, code), so
+    adding a village moves nobody else. Returns how many rows were written.
+    """
+    county = Region.objects.filter(code=county_code, level=Level.COUNTY).first()
+    if county is None:
+        raise ValueError(f"no county {county_code}")
+    rows = list(Region.objects.filter(code__startswith=county.code).order_by("code"))
+
+    def rng(code: str) -> random.Random:
+        return random.Random(f"{county.code}:{seed}:{code}")
+
+    def stored(region: Region) -> tuple[float, float] | None:
+        if region.is_synthetic or region.lat is None or region.lon is None:
+            return None
+        return float(region.lat), float(region.lon)
+
+    anchors: dict[str, tuple[float, float]] = {county.code: stored(county) or XIAJIANG_SEAT}
+    changed: list[Region] = []
+
+    def place(region: Region, point: tuple[float, float]) -> None:
+        anchors[region.code] = point
+        if region.is_synthetic:
+            region.lat, region.lon = _degrees(point[0]), _degrees(point[1])
+            changed.append(region)
+
+    if county.is_synthetic:
+        place(county, anchors[county.code])
+    towns = [r for r in rows if r.level == Level.TOWN]
+    for index, town in enumerate(towns):
+        draw = rng(town.code)
+        # Towns spread round the seat, one sector each, so that none sit on top of another.
+        sector = 2 * math.pi / max(len(towns), 1)
+        bearing = sector * (index + draw.uniform(0.15, 0.85))
+        point = stored(town) or _offset(*anchors[county.code], draw.uniform(5, 20), bearing)
+        place(town, point)
+    for village in (r for r in rows if r.level == Level.VILLAGE):
+        draw = rng(village.code)
+        parent = anchors.get(village.code[:9], anchors[county.code])
+        place(village, _offset(*parent, draw.uniform(0.5, 4), draw.uniform(0, 2 * math.pi)))
+    Region.objects.bulk_update(changed, ["lat", "lon"], batch_size=1000)
+    return len(changed)
