@@ -94,7 +94,7 @@ def test_a_one_character_given_name_is_not_a_problem() -> None:
     assert public_face_problems("张三家", names=["张三"], address="") != []
 
 
-# --- creation -------------------------------------------------------------------------------
+# --- creation -----------------------------------------------------------------------------
 
 
 def test_a_wish_is_recorded_with_the_village_and_clocks_and_on_the_timeline(
@@ -176,7 +176,7 @@ def test_a_need_from_a_verified_warning_only(personas: Personas, family: Family)
         need_from_warning(actor=personas.colleague, warning=warning)
 
 
-# --- public face, consent, publishing ------------------------------------------------------
+# --- public face, consent, publishing -----------------------------------------------------
 
 
 def test_the_public_face_is_refused_when_it_names_a_member(

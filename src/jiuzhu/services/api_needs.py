@@ -69,7 +69,7 @@ def _claimant(request: HttpRequest) -> User:
     return user
 
 
-# --- Schemas ----------------------------------------------------------------------------------
+# --- Schemas ------------------------------------------------------------------------------
 
 
 class PublicNeedOut(Schema):
@@ -310,7 +310,7 @@ class StatsOut(Schema):
     total: StatsRowOut
 
 
-# --- Claimants: the public market -------------------------------------------------------------
+# --- Claimants: the public market ---------------------------------------------------------
 
 
 @router.get("/needs/public", response=list[PublicNeedOut])
@@ -342,7 +342,7 @@ def public_need(request: HttpRequest, need_id: int) -> dict[str, Any]:
 def claim_new(request: HttpRequest, need_id: int, body: ClaimIn) -> Status[dict[str, Any]]:
     """Claim a published need: 201 for the one who wins, 409 for everyone else."""
     user = _claimant(request)
-    need = sel.market_need_get(user=user, need_id=need_id)
+    need = sel.market_need_to_claim(user=user, need_id=need_id)
     if need is None:
         raise Http404("Not found")
     with _service_errors():
@@ -397,7 +397,7 @@ def claim_withdraw(request: HttpRequest, claim_id: int, body: ReasonIn) -> dict[
     return _claim_out(claim)
 
 
-# --- Staff ----------------------------------------------------------------------------------------
+# --- Staff --------------------------------------------------------------------------------
 
 
 def _need(request: HttpRequest, need_id: int) -> tuple[User, Need]:

@@ -105,7 +105,7 @@ def claimant_of(user: Any) -> Claimant | None:
     return None
 
 
-# --- Distance ---------------------------------------------------------------------------------
+# --- Distance -----------------------------------------------------------------------------
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -156,7 +156,7 @@ def market_area(user: Any, claimant: Claimant | None) -> str:
     return (code or "")[:6]
 
 
-# --- The public market ------------------------------------------------------------------------
+# --- The public market --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -239,13 +239,27 @@ def market_need_get(*, user: Any, need_id: int) -> Need | None:
     return Need.objects.select_related("region__parent", "item").filter(pk=need_id).first()
 
 
+def market_need_to_claim(*, user: Any, need_id: int) -> Need | None:
+    """A need a claimant may try to claim: on the market of their county now or before
+    (so that whoever comes second learns that someone else was first, rather than that
+    the need does not exist). Drafts never published and other counties' needs: None."""
+    claimant = claimant_of(user)
+    area = market_area(user, claimant)
+    queryset = Need.objects.filter(
+        pk=need_id, route=c.Route.CLAIM, published_at__isnull=False
+    ).select_related("region__parent", "item")
+    if area:
+        queryset = queryset.filter(region__code__startswith=area)
+    return queryset.first()
+
+
 def market_towns(area: str) -> list[Region]:
     if not area:
         return []
     return list(Region.objects.filter(code__startswith=area, level=Level.TOWN).order_by("code"))
 
 
-# --- Protected details -----------------------------------------------------------------------
+# --- Protected details --------------------------------------------------------------------
 
 
 def need_details_visible(user: Any, need: Need) -> bool:
@@ -317,7 +331,7 @@ def protected_details(need: Need) -> ProtectedDetails:
     )
 
 
-# --- Claims -------------------------------------------------------------------------------------
+# --- Claims -------------------------------------------------------------------------------
 
 
 def claims_of(user: Any) -> list[Claim]:
@@ -347,7 +361,7 @@ def active_claim(need: Need) -> Claim | None:
     return Claim.objects.filter(need=need, status__in=c.ACTIVE_CLAIM_STATUSES).first()
 
 
-# --- Staff lists --------------------------------------------------------------------------------
+# --- Staff lists --------------------------------------------------------------------------
 
 
 def needs_visible(user: Any) -> QuerySet[Need]:
@@ -419,7 +433,7 @@ def staff_to_tell(need: Need) -> list[Any]:
     return list({u.pk: u for u in people}.values())[:1]
 
 
-# --- Statistics -----------------------------------------------------------------------------
+# --- Statistics ---------------------------------------------------------------------------
 
 
 @dataclass

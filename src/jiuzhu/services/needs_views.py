@@ -77,7 +77,7 @@ def _area(request: HttpRequest) -> str:
     return str(getattr(request.user, "region_id", "") or "")
 
 
-# --- Staff: the needs list -------------------------------------------------------------------
+# --- Staff: the needs list ----------------------------------------------------------------
 
 
 def _list_filters(request: HttpRequest) -> sel.NeedFilters:
@@ -132,7 +132,7 @@ def needs_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- Staff: a new need -----------------------------------------------------------------------
+# --- Staff: a new need --------------------------------------------------------------------
 
 
 def _origin(request: HttpRequest, params: Any) -> dict[str, Any]:
@@ -293,7 +293,7 @@ def needs_new_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- Staff: one need ---------------------------------------------------------------------------
+# --- Staff: one need ----------------------------------------------------------------------
 
 
 def _need_page(
@@ -511,7 +511,7 @@ def needs_claim_decide_view(
     return _act(request, need_id, "claims", step)
 
 
-# --- Staff: statistics ----------------------------------------------------------------------
+# --- Staff: statistics --------------------------------------------------------------------
 
 
 @login_required
@@ -560,7 +560,7 @@ def needs_stats_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- The market (volunteers, donors, organisations) -----------------------------------------
+# --- The market (volunteers, donors, organisations) ---------------------------------------
 
 
 def _market_user(request: HttpRequest) -> Any:
@@ -603,10 +603,14 @@ def market_view(request: HttpRequest) -> HttpResponse:
 
 
 def _market_need_page(
-    request: HttpRequest, need_id: int, errors: list[str] | None = None, status: int = 200
+    request: HttpRequest,
+    need_id: int,
+    errors: list[str] | None = None,
+    status: int = 200,
+    need: Need | None = None,
 ) -> HttpResponse:
     user = _market_user(request)
-    need = sel.market_need_get(user=user, need_id=need_id)
+    need = need or sel.market_need_get(user=user, need_id=need_id)
     if need is None:
         not_found(request)
     claimant = sel.claimant_of(user)
@@ -646,7 +650,7 @@ def market_need_view(request: HttpRequest, need_id: int) -> HttpResponse:
 @require_POST
 def market_claim_create_view(request: HttpRequest, need_id: int) -> HttpResponse:
     user = _market_user(request)
-    need = sel.market_need_get(user=user, need_id=need_id)
+    need = sel.market_need_to_claim(user=user, need_id=need_id)
     if need is None:
         not_found(request)
     try:
@@ -654,9 +658,11 @@ def market_claim_create_view(request: HttpRequest, need_id: int) -> HttpResponse
             actor=user, need=need, message=request.POST.get("message", "")
         )
     except claim_services.ClaimConflict as exc:
-        return _market_need_page(request, need_id, _errors(exc), status=409)
+        # Whoever came second sees the public face they saw before and who was first.
+        need.refresh_from_db()
+        return _market_need_page(request, need_id, _errors(exc), status=409, need=need)
     except (ValidationError, PermissionDenied) as exc:
-        return _market_need_page(request, need_id, _errors(exc), status=422)
+        return _market_need_page(request, need_id, _errors(exc), status=422, need=need)
     return redirect("services:needs_market_claim", claim_id=claim.pk)
 
 

@@ -143,7 +143,7 @@ def need_create(
     return need
 
 
-# --- Status changes the order part calls for dispatched needs -------------------------
+# --- Status changes the order part calls for dispatched needs -----------------------------
 
 
 def need_mark_dispatching(*, need: Need) -> Need:
@@ -188,7 +188,7 @@ def need_mark_fulfilled(
     return need
 
 
-# --- Needs from a plan item and from a verified warning ---------------------------------
+# --- Needs from a plan item and from a verified warning -----------------------------------
 
 # A warning that ended in one of these outcomes found nobody who needs a service.
 _NO_SERVICE_OUTCOMES = ("false_alarm", "moved", "deceased")
@@ -627,7 +627,7 @@ def need_details_viewed(*, actor: User, need: Need, request: HttpRequest | None 
     )
 
 
-# --- Exports (Excel) --------------------------------------------------------------------------
+# --- Exports (Excel) ----------------------------------------------------------------------
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
