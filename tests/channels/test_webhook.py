@@ -19,9 +19,7 @@ from tests.conftest import Family, Personas
 
 
 def nothing_stored() -> bool:
-    return not (
-        CallEvent.objects.exists() or CallTicket.objects.exists() or Need.objects.exists()
-    )
+    return not (CallEvent.objects.exists() or CallTicket.objects.exists() or Need.objects.exists())
 
 
 def test_a_signed_call_from_a_registered_elder_makes_an_urgent_need(
@@ -201,9 +199,7 @@ def test_only_post_is_accepted(client: Client, webhook_secret: str) -> None:
     assert client.get(URL).status_code == 405
 
 
-def test_an_oversized_body_is_refused(
-    client: Client, family: Family, webhook_secret: str
-) -> None:
+def test_an_oversized_body_is_refused(client: Client, family: Family, webhook_secret: str) -> None:
     body = raw(call_payload(padding="x" * 20000))
     assert post_call(client, body).status_code == 413
     assert nothing_stored()
