@@ -33,6 +33,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -526,6 +527,35 @@ def order_check_out(
     order_id = order.pk
     transaction.on_commit(lambda: rating_link_send(order=ServiceOrder.objects.get(pk=order_id)))
     return order
+
+
+def order_phone_reveal(
+    *, actor: User, order: ServiceOrder, request: HttpRequest | None = None
+) -> str:
+    """The beneficiary's phone for the care worker assigned to an open order, to call
+    before coming. Always audited (an unmasking, like the registry's)."""
+    order = ServiceOrder.objects.select_related("person").get(pk=order.pk)
+    _require_worker(actor, order)
+    if order.status not in (c.OrderStatus.ACCEPTED, c.OrderStatus.IN_SERVICE):
+        raise _refuse()
+    person = order.person
+    if person is None or not person.phone_encrypted:
+        person = next(
+            (p for p in household_members(household_id=order.household_id) if p.phone_encrypted),
+            None,
+        )
+    if person is None:
+        return ""
+    audit_record(
+        actor=actor,
+        action=AuditAction.UNMASK,
+        request=request,
+        object_type="registry.person",
+        object_id=person.pk,
+        region_code=order.region_id,
+        detail={"field": "phone", "order": order.pk},
+    )
+    return reveal_phone(person.phone_encrypted)
 
 
 # --- the rating (评价) ------------------------------------------------------------------
