@@ -169,6 +169,9 @@ def claim_create(
                 expires_at=now + datetime.timedelta(hours=hold_hours()),
                 decided_at=now if approve else None,
             )
+            # claimed_at is auto_now_add; the need and the claim must carry the same time.
+            Claim.objects.filter(pk=claim.pk).update(claimed_at=now)
+            claim.claimed_at = now
             need.refresh_from_db()
             claim.need = need
             _audit(actor, claim, AuditAction.CREATE, claimant_kind=claimant.kind)
