@@ -19,7 +19,7 @@ import re
 import secrets
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -916,11 +916,15 @@ def _volunteer_snapshot(volunteer: Volunteer) -> dict[str, Any]:
 def volunteer_update_own(
     *, actor: User, volunteer: Volunteer, profile: VolunteerFields
 ) -> Volunteer:
-    """A volunteer edits their own contact, area, skills, availability and place. Name
-    and ID number are what the bureau verified: changing them means registering anew."""
+    """A volunteer edits their own contact, area, skills, availability and place (an
+    empty phone keeps the number on file). Name and ID number are what the bureau
+    verified: changing them means registering anew."""
     if volunteer.user_id != actor.pk:
         raise PermissionDenied(_("You may only change your own profile."))
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    if not profile.phone.strip():
+        # An empty box keeps the number on file: it is never shown in full to fill it in.
+        profile = replace(profile, phone=reveal_phone(volunteer.phone_encrypted))
     data = _profile_clean(profile, volunteer.region_id[:6])
     before = _volunteer_snapshot(volunteer)
     protected_phone = protect_phone(data["phone"])
