@@ -352,3 +352,42 @@ def test_cancelling_a_claimed_need_ends_the_claim(personas: Personas, family: Fa
     claim.refresh_from_db()
     assert claim.status == c.ClaimStatus.REJECTED
     assert not Claim.objects.filter(need=need, status__in=c.ACTIVE_CLAIM_STATUSES).exists()
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+def test_seed_needs_makes_wishes_in_every_state_once(family: Family) -> None:
+    # given the demo assistant and seven households with an adult in the demo village
+    from jiuzhu.accounts.roles import Role
+    from jiuzhu.registry.services import household_create, person_create
+    from jiuzhu.services.demo_needs import seed_needs
+    from tests.conftest import COUNTY, VILLAGE_A, make_user
+
+    make_user("village_assistant", Role.VILLAGE_ASSISTANT, VILLAGE_A)
+    for n in range(6):
+        household = household_create(actor=None, region_code=VILLAGE_A, address=f"{n}号")
+        person_create(
+            actor=None,
+            household=household,
+            name=f"周{n}{n}",
+            id_number=valid_id(900 + n, born="19600101"),
+            relationship="head",
+        )
+    # when
+    first = seed_needs(county_code=COUNTY, seed=1)
+    again = seed_needs(county_code=COUNTY, seed=1)
+    # then
+    assert first["created"] == 7 and again["created"] == 0
+    assert {k: first[k] for k in ("draft", "published", "claimed", "fulfilled")} == {
+        "draft": 1,
+        "published": 2,
+        "claimed": 2,
+        "fulfilled": 2,
+    }
+    assert Claim.objects.filter(status="completed").count() == 2
+    assert set(Need.objects.filter(status="fulfilled").values_list("confirmed_by", flat=True)) == {
+        "beneficiary",
+        "staff",
+    }
+    assert not Need.objects.filter(status="published", consent_at__isnull=True).exists()
