@@ -217,3 +217,17 @@ def test_an_unknown_number_answers_with_the_ticket(
     assert result["outcome"] == "ticket" and result["ticket"] == ticket.pk
     assert result["need"] is None
     assert ticket.county_id == "360823" and ticket.status == "open"
+
+
+def test_a_source_refused_too_often_is_refused_outright(
+    client: Client, family: Family, webhook_secret: str
+) -> None:
+    # given twenty bad signatures from one address
+    body = raw(call_payload())
+    for _ in range(views.REFUSALS_LIMIT):
+        assert post_call(client, body, sign="0" * 64).status_code == 401
+    # when even a good one follows
+    response = post_call(client, body)
+    # then
+    assert response.status_code == 429
+    assert nothing_stored()

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import scoped, user_has_perm
+from jiuzhu.accounts.services import client_ip
 from jiuzhu.channels import choices as c
 from jiuzhu.channels import conf, selectors, services
 from jiuzhu.channels.models import CallEvent, CallTicket
@@ -39,6 +41,10 @@ logger = logging.getLogger(__name__)
 
 # A call report is a few hundred bytes; anything much bigger is not from the gateway.
 MAX_BODY_BYTES = 16 * 1024
+# A source refused this often within the window is refused outright (429) until the
+# window passes: guessing signatures is slow, and a misconfigured gateway is noticed.
+REFUSALS_LIMIT = 20
+REFUSALS_WINDOW_SECONDS = 600
 
 
 def clock() -> float:
@@ -48,6 +54,20 @@ def clock() -> float:
 
 def _refuse(status: int, error: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": error, **extra}, status=status)
+
+
+def _refusals_key(request: HttpRequest) -> str:
+    return f"channels:call-refused:{client_ip(request) or '-'}"
+
+
+def _unauthorised(request: HttpRequest, error: str) -> JsonResponse:
+    key = _refusals_key(request)
+    cache.add(key, 0, REFUSALS_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, REFUSALS_WINDOW_SECONDS)
+    return _refuse(401, error)
 
 
 def call_result(event: CallEvent) -> dict[str, Any]:
@@ -72,17 +92,19 @@ def call_webhook(request: HttpRequest) -> HttpResponse:
     if not secret:
         logger.error("call webhook refused: JIUZHU_CALL_WEBHOOK_SECRET is not set")
         return _refuse(503, "not_configured")
+    if cache.get(_refusals_key(request), 0) >= REFUSALS_LIMIT:
+        return _refuse(429, "too_many_refusals")
     if len(request.body) > MAX_BODY_BYTES:
         return _refuse(413, "too_large")
     timestamp = request.headers.get(TIMESTAMP_HEADER, "").strip()
     given = request.headers.get(SIGNATURE_HEADER, "")
     if not timestamp.isdigit() or not given:
-        return _refuse(401, "unsigned")
+        return _unauthorised(request, "unsigned")
     if abs(clock() - int(timestamp)) > conf.SIGNATURE_WINDOW_SECONDS:
-        return _refuse(401, "stale")
+        return _unauthorised(request, "stale")
     if not signature_valid(secret, timestamp, request.body, given):
         logger.warning("call webhook: bad signature")
-        return _refuse(401, "bad_signature")
+        return _unauthorised(request, "bad_signature")
     try:
         payload = json.loads(request.body)
     except (UnicodeDecodeError, ValueError):
