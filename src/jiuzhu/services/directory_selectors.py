@@ -159,16 +159,15 @@ def providers_filtered(user: Any, filters: ProviderFilters) -> QuerySet[Provider
         queryset = queryset.filter(
             Q(name__icontains=filters.text) | Q(credit_code__icontains=filters.text)
         )
-    return queryset.distinct().annotate(
-        contracts_in_force=Count(
-            "contracts",
-            filter=Q(
-                contracts__status=c.ContractStatus.ACTIVE,
-                contracts__valid_to__gte=timezone.localdate(),
-            ),
-            distinct=True,
-        )
+    in_force = Count(
+        "contracts",
+        filter=Q(
+            contracts__status=c.ContractStatus.ACTIVE,
+            contracts__valid_to__gte=timezone.localdate(),
+        ),
+        distinct=True,
     )
+    return queryset.distinct().annotate(contracts_in_force=in_force).order_by("name", "id")
 
 
 def provider_get(*, user: Any, provider_id: int) -> Provider:
