@@ -267,3 +267,87 @@ def test_the_household_panel_shows_orders_and_the_voucher(
     assert f"/services/orders/{order.pk}/" in text and text.count("<progress") == 3
     # provider staff and volunteers see nothing
     assert render(personas.provider).strip() == "" and render(personas.volunteer).strip() == ""
+
+
+# --- the API (/api/v1/services/orders/…) ---------------------------------------------------
+
+API = "/api/v1/services/orders"
+
+
+def _token(user: Any) -> dict[str, str]:
+    from jiuzhu.accounts.services import api_token_create
+
+    _, token = api_token_create(user=user, name="pad")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _post(client: Client, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    return client.post(f"{API}{path}", body, content_type="application/json", headers=headers)
+
+
+def test_an_order_served_and_rated_through_the_api(
+    personas: Personas, family: Family, assessed: Assessment, team: tuple[Provider, Any, Any]
+) -> None:
+    provider, manager, worker = team
+    _other, _other_manager, stranger = provider_with_staff("峡江县夕阳红养老服务中心")
+    plan = agreed_plan(personas, family, assessed, [("hair_cut", 3, 1)])
+    need = voucher_need(personas, family, plan_item_of(plan, "hair_cut"))
+    client = Client()
+    staff, boss, carer = _token(personas.town_officer), _token(manager), _token(worker)
+    # staff place it; too many is refused by the voucher
+    body = {"need_id": need.pk, "service_date": SERVICE_DAY.isoformat()}
+    over = _post(client, "/", {**body, "quantity": "4"}, staff)
+    created = _post(client, "/", body, staff)
+    assert over.status_code == 422 and "voucher" in over.json()["detail"]
+    assert created.status_code == 201, created.content
+    order_id = created.json()["id"]
+    assert created.json()["charge"] == "20.00" and created.json()["status"] == "pending"
+    accept(ServiceOrder.objects.get(pk=order_id), provider)
+    # the provider's side
+    mine = client.get(f"{API}/mine", headers=boss)
+    assert [o["id"] for o in mine.json()] == [order_id]
+    assigned = _post(client, f"/{order_id}/assign", {"worker_id": worker.pk}, boss)
+    assert assigned.json()["worker"] == worker.username
+    checked_in = _post(client, f"/{order_id}/check-in", {"lat": "27.6", "lon": "115.16"}, carer)
+    assert checked_in.status_code == 200, checked_in.content
+    steps = checked_in.json()["checklist"]
+    assert len(steps) == 7 and checked_in.json()["check_in_distance_km"] == 0
+    assert checked_in.json()["address"] == family.household.address
+    assert "check_in_lat" not in checked_in.json()
+    for index in range(len(steps)):
+        ticked = _post(client, f"/{order_id}/steps/{index}", {"done": True}, carer)
+    assert all(step["done"] for step in ticked.json()["checklist"])
+    out = _post(client, f"/{order_id}/check-out", {"lat": "27.6", "lon": "115.16"}, carer)
+    assert out.json()["status"] == "checked_out"
+    # another provider sees nothing
+    assert client.get(f"{API}/{order_id}", headers=_token(stranger)).status_code == 404
+    # staff record the rating given by phone; the app's own rating is the link's
+    app = _post(client, f"/{order_id}/rate", {"rating": 5, "how": "app"}, staff)
+    assert app.status_code == 403
+    rated = _post(client, f"/{order_id}/rate", {"rating": 5, "how": "phone"}, staff)
+    assert rated.json()["status"] == "closed" and rated.json()["rating"] == 5
+    # the voucher and the list
+    voucher = client.get(f"{API}/vouchers/{plan.pk}?on={SERVICE_DAY.isoformat()}", headers=staff)
+    assert (
+        voucher.json()["used"] == "20.00" and voucher.json()["stages"][0]["remaining"] == "380.00"
+    )
+    listed = client.get(f"{API}/?household_id={family.household.pk}", headers=staff)
+    assert listed.json()["count"] == 1 and listed.json()["items"][0]["rating"] == 5
+    assert "王建国" not in listed.content.decode()
+    # out of area: 404 everywhere
+    colleague = _token(personas.colleague)
+    assert client.get(f"{API}/{order_id}", headers=colleague).status_code == 404
+    assert client.get(f"{API}/vouchers/{plan.pk}", headers=colleague).status_code == 404
+    assert _post(client, "/", body, colleague).status_code == 404
+
+
+def test_cancel_through_the_api(
+    personas: Personas, order: ServiceOrder, team: tuple[Provider, Any, Any]
+) -> None:
+    client = Client()
+    staff = _token(personas.village_assistant)
+    refused = _post(client, f"/{order.pk}/cancel", {"reason": " "}, staff)
+    assert refused.status_code == 422 and "reason" in refused.json()["detail"]
+    cancelled = _post(client, f"/{order.pk}/cancel", {"reason": "家属改期"}, staff)
+    assert cancelled.json()["status"] == "cancelled"
+    assert _post(client, f"/{order.pk}/cancel", {"reason": "x"}, staff).status_code == 422

@@ -40,7 +40,13 @@ from jiuzhu.services import choices as c
 from jiuzhu.services.models import EntitlementDebit, PlanItem, ServiceOrder, ServicePlan
 from jiuzhu.services.services.plans import figure, plan_stage_states, unit_label
 
-ZERO = Decimal(0)
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _cents(value: Any) -> Decimal:
+    """Sums come back as 20 on SQLite and 20.00 on PostgreSQL: always two places."""
+    return Decimal(value or 0).quantize(CENT)
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ def _entries(
 
 def _sums(entries: QuerySet[EntitlementDebit], key: str) -> dict[Any, Decimal]:
     return {
-        value: Decimal(total or 0)
+        value: _cents(total)
         for value, total in entries.values_list(key)
         .annotate(total=Sum("amount"))
         .values_list(key, "total")
@@ -179,7 +185,7 @@ def voucher_balance(plan: ServicePlan, *, on: datetime.date | None = None) -> Vo
             item_code=chosen.item.code,
             item_name=chosen.item.name_zh,
             stage=chosen.stage,
-            charge=Decimal(chosen.charge),
+            charge=_cents(chosen.charge),
             debited=by_item.get(chosen.pk, ZERO),
             removed=chosen.removed_at is not None,
         )
@@ -190,9 +196,9 @@ def voucher_balance(plan: ServicePlan, *, on: datetime.date | None = None) -> Vo
     return VoucherBalance(
         plan_id=plan.pk,
         unit=plan.unit,
-        total=Decimal(plan.total),
-        debited=Decimal(gross["debited"] or 0),
-        released=-Decimal(gross["released"] or 0),
+        total=_cents(plan.total),
+        debited=_cents(gross["debited"]),
+        released=abs(_cents(gross["released"])),
         window=window,
         stages=stage_rows,
         items=item_rows,
