@@ -11,6 +11,8 @@ the near providers with the first orders it meets and sends later orders far awa
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import resource
 import statistics
@@ -204,6 +206,7 @@ def bench_dispatch(
             "assigned": same_count.assigned,
             "total_distance_km": round(same_count.total_distance_km, 1),
             "capacity_violations": same_count.capacity_violations,
+            "total_cost_units": same_count.total_cost,
             "distance_saved_percent": saved(
                 same_count.total_distance_km, nearest.total_distance_km
             ),
@@ -211,3 +214,37 @@ def bench_dispatch(
         "cpus": os.cpu_count(),
         "peak_rss_mb": round(_peak_mb(), 1),
     }
+
+
+# --- `jiuzhu bench dispatch` (registered by core/management/commands/bench.py) ---------
+
+
+def add_dispatch_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "dispatch", help="the dispatch optimiser against greedy nearest-first"
+    )
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--providers", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="repeats (the median is reported)")
+    parser.add_argument("--k", type=int, default=Weights().k, help="nearest providers per order")
+
+
+def run_dispatch_command(command: Any, options: dict[str, Any]) -> None:
+    from django.core.management.base import CommandError
+
+    orders, providers, runs = (
+        int(options["orders"]),
+        int(options["providers"]),
+        int(options["runs"]),
+    )
+    if orders < 1 or providers < 1 or runs < 1 or int(options["k"]) < 1:
+        raise CommandError("--orders, --providers, --runs and --k must be at least 1")
+    result = bench_dispatch(
+        orders=orders,
+        providers=providers,
+        seed=int(options["seed"]),
+        runs=runs,
+        weights=Weights(k=int(options["k"])),
+    )
+    command.stdout.write(json.dumps(result, ensure_ascii=False))

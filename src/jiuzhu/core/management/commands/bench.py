@@ -1,4 +1,4 @@
-"""Benchmarks: `jiuzhu bench web`, `bench monitoring`, `bench policies`.
+"""Benchmarks: `jiuzhu bench web`, `bench monitoring`, `bench policies`, `bench dispatch`.
 
 Prints one JSON object, so figures can go into docs/benchmarks.md as measured.
 """
@@ -64,8 +64,16 @@ class Command(BaseCommand):
         pol.add_argument("--seed", type=int, default=1)
         pol.add_argument("--runs", type=int, default=3, help="passes (the median is reported)")
         pol.add_argument("--dir", type=Path, default=None, help="data (default var/bench/…)")
+        from jiuzhu.services.bench import add_dispatch_parser
+
+        add_dispatch_parser(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] == "dispatch":
+            from jiuzhu.services.bench import run_dispatch_command
+
+            run_dispatch_command(self, options)
+            return
         if options["what"] == "monitoring":
             self._monitoring(options)
             return
