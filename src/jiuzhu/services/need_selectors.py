@@ -12,7 +12,6 @@ import datetime
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -500,12 +499,12 @@ def need_stats(*, region_prefix: str, start: datetime.date, end: datetime.date) 
             region__code__startswith=region_prefix,
         )
         .annotate(first_claim=Subquery(first_claim))
-        .values_list("region_id", "published_at", "first_claim", "fulfilled_at", "status")
+        .values_list("region_id", "published_at", "first_claim", "fulfilled_at")
     )
     child_length = {6: 9, 9: 12}.get(len(region_prefix), len(region_prefix) or 6)
     by_code: dict[str, StatsRow] = {}
     total = StatsRow(code=region_prefix, name="")
-    for region_id, published_at, claimed_at, fulfilled_at, _status in rows.iterator():
+    for region_id, published_at, claimed_at, fulfilled_at in rows.iterator():
         to_claim = _hours(published_at, claimed_at)
         to_fulfil = _hours(published_at, fulfilled_at)
         key = region_id[:child_length]
@@ -545,7 +544,3 @@ def regions_for_stats(area: str) -> list[Region]:
             code__startswith=area, level__in=[Level.COUNTY, Level.TOWN, Level.VILLAGE]
         ).order_by("code")[:500]
     )
-
-
-def ids_of(objects: Iterable[Any]) -> list[int]:
-    return [o.pk for o in objects]

@@ -178,7 +178,7 @@ def claim_create(
             _timeline(
                 claim,
                 "services.need_claimed",
-                _("Claimed on the market by a %(kind)s") % {"kind": _kind_label(claim)},
+                _("Claimed on the market (claimant: %(kind)s)") % {"kind": _kind_label(claim)},
                 actor,
                 now,
             )
@@ -199,7 +199,7 @@ def claim_create(
         need,
         "claim_created",
         _("A need was claimed"),
-        _("%(title)s was claimed by a %(kind)s.")
+        _("%(title)s was claimed (claimant: %(kind)s).")
         % {"title": need.public_title or need.title, "kind": _kind_label(claim)},
     )
     if approve:
@@ -233,7 +233,7 @@ def claim_approve(
     _timeline(
         claim,
         "services.claim_approved",
-        _("Claim by a %(kind)s approved") % {"kind": _kind_label(claim)},
+        _("Claim approved (claimant: %(kind)s)") % {"kind": _kind_label(claim)},
         actor,
         now,
     )
@@ -274,7 +274,8 @@ def claim_reject(
     _timeline(
         claim,
         "services.claim_rejected",
-        _("Claim by a %(kind)s turned down; the need is open again") % {"kind": _kind_label(claim)},
+        _("Claim turned down (claimant: %(kind)s); the need is open again")
+        % {"kind": _kind_label(claim)},
         actor,
         now,
     )
@@ -311,7 +312,8 @@ def claim_withdraw(
     _timeline(
         claim,
         "services.claim_withdrawn",
-        _("Claim withdrawn by the %(kind)s; the need is open again") % {"kind": _kind_label(claim)},
+        _("Claim withdrawn (claimant: %(kind)s); the need is open again")
+        % {"kind": _kind_label(claim)},
         actor,
         now,
     )
@@ -362,7 +364,10 @@ def claims_expire(*, now: datetime.datetime | None = None) -> int:
             _timeline(
                 claim,
                 "services.claim_expired",
-                _("Claim by a %(kind)s expired (nothing delivered in time); the need is open again")
+                _(
+                    "Claim expired, nothing delivered in time (claimant: %(kind)s); "
+                    "the need is open again"
+                )
                 % {"kind": _kind_label(claim)},
                 None,
                 now,
@@ -437,7 +442,7 @@ def claim_deliver(
     _timeline(
         claim,
         "services.claim_delivered",
-        _("Delivered by the %(kind)s, awaiting confirmation") % {"kind": _kind_label(claim)},
+        _("Delivered (claimant: %(kind)s), awaiting confirmation") % {"kind": _kind_label(claim)},
         actor,
         now,
     )
