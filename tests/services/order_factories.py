@@ -34,13 +34,14 @@ def agreed_plan(
     choices: list[tuple[str, Any, int]] | None = None,
     *,
     rule_code: str = "dongsheng_1000",
+    period_start: datetime.date = START,
 ) -> ServicePlan:
     """A plan with ``choices`` (item code, quantity, stage), agreed by the head."""
     plan = plan_create(
         actor=personas.village_assistant,
         assessment=assessment,
         rule=rule(rule_code),
-        period_start=START,
+        period_start=period_start,
     )
     for code, quantity, stage in choices or [("hair_cut", 3, 1)]:
         plan_item_add(

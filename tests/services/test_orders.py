@@ -431,3 +431,23 @@ def test_a_project_order_and_a_datetime_window(personas: Personas, family: Famil
             window_end=start - datetime.timedelta(hours=1),
         )
     assert "window_end" in backwards.value.message_dict
+
+
+def test_the_demo_places_one_voucher_order_per_agreed_plan(
+    personas: Personas, family: Family, assessed: Assessment
+) -> None:
+    from django.utils import timezone
+
+    from jiuzhu.services.demo_orders import seed_orders
+
+    # given an agreed plan running today
+    start = timezone.localdate().replace(month=1, day=1)
+    agreed_plan(personas, family, assessed, [("hair_cut", 3, 1)], period_start=start)
+    # when the demo runs twice
+    first = seed_orders(county_code="360823")
+    second = seed_orders(county_code="360823")
+    # then one order was placed, debited, and the second run changed nothing
+    assert first == {"orders": 1, "refused": 0} and second == {"orders": 0, "refused": 0}
+    order = ServiceOrder.objects.get()
+    assert order.status == "pending" and order.charge == Decimal(20)
+    assert EntitlementDebit.objects.filter(order=order).count() == 1
