@@ -245,8 +245,8 @@ def work_tick(request: HttpRequest, order_id: int, index: int) -> HttpResponse:
     return render(
         request,
         "services/work/_step.html",
+        # htmx swaps only successful answers: a refusal comes back as the row with its message.
         {"order": order, "step": steps[index], "index": index, "error": error, "may_serve": True},
-        status=422 if error else 200,
     )
 
 
