@@ -775,3 +775,58 @@ def test_volunteers_are_listed_to_the_bureau_of_their_area_only(personas: Person
     assert [v.user.username for v in pending] == ["v_other"]
     for user in (personas.town_officer, personas.supervisor, personas.volunteer):
         assert not volunteers_filtered(user, VolunteerFilters()).exists()
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_demo_directory_is_complete_valid_and_idempotent(
+    personas: Personas, settings: Any, tmp_path: Any
+) -> None:
+    from jiuzhu.services.demo_directory import seed_directory
+    from jiuzhu.services.directory_selectors import contract_in_force
+    from jiuzhu.services.models import ProviderContract, ProviderMember
+    from jiuzhu.services.services.directory import credit_code_clean as check
+
+    settings.VAR_DIR = tmp_path
+    demo_staff = make_user("provider_staff", Role.PROVIDER_STAFF, COUNTY)  # a demo account
+    # when
+    result = seed_directory(county_code=COUNTY)
+    # then twelve providers of all five kinds, each with a contract in force
+    providers = list(Provider.objects.all())
+    assert result["providers"] == len(providers) == 12
+    assert {p.kind for p in providers} == set(c.ProviderKind.values)
+    for provider in providers:
+        assert check(provider.credit_code) == provider.credit_code
+        assert provider.lat is not None and provider.region_id.startswith(COUNTY)
+        contract = ProviderContract.objects.get(provider=provider)
+        assert contract_in_force(contract) and 5 <= contract.capacity_per_day <= 30
+        assert contract.items.count() >= 3
+    centre = Provider.objects.get(name__startswith="水边镇颐康")
+    assert ProviderContract.objects.get(provider=centre).items.filter(item__code="bathing").exists()
+    # staff of two providers, whose demo passwords work
+    logins = {row["username"]: row["password"] for row in result["logins"]}
+    manager = User.objects.get(username="provider_manager")
+    assert manager.check_password(logins["provider_manager"])
+    assert provider_of_user(manager) == centre
+    assert ProviderMember.objects.get(user=manager).is_manager
+    assert ProviderMember.objects.filter(provider=centre, is_manager=False).count() == 3
+    assert provider_of_user(demo_staff) == centre
+    # forty volunteers (most verified) and five donors, synthetic and valid
+    volunteers = Volunteer.objects.filter(kind="volunteer", user__username__startswith="volunteer_")
+    assert volunteers.count() == 40
+    assert volunteers.filter(status="verified").count() == 34
+    assert Volunteer.objects.filter(kind="donor", user__username__startswith="donor_").count() == 5
+    synthetic = User.objects.get(username="volunteer_01")
+    assert synthetic.check_password(logins[next(k for k in logins if k.startswith("volunteer_01"))])
+    # the demo accounts volunteer and donor get verified profiles
+    assert volunteer_of_user(personas.volunteer) is not None
+    assert volunteer_of_user(personas.donor) is not None
+    assert {v.status for v in Volunteer.objects.filter(user__in=[personas.volunteer])} == {
+        "verified"
+    }
+    # and running it again adds nothing
+    again = seed_directory(county_code=COUNTY)
+    assert again["contracts_created"] == 0 and again["volunteers"] == 0
+    assert Provider.objects.count() == 12 and Volunteer.objects.count() == 47
