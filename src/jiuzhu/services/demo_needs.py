@@ -195,8 +195,9 @@ def _staff_for(household: Household) -> User | None:
 
 
 def _adult(household: Household, today: datetime.date) -> Person | None:
+    """The head if an adult, else the eldest adult member."""
     living = Person.objects.filter(household=household, is_deceased=False)
-    for person in living.order_by("relationship", "birth_date"):
+    for person in sorted(living, key=lambda p: (p.relationship != "head", p.birth_date)):
         born = person.birth_date
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         if age >= 18:
@@ -274,8 +275,13 @@ def _make(
     items: dict[str, ServiceItem],
 ) -> None:
     staff = _staff_for(household)
-    today = timezone.localdate()
-    adult = _adult(household, today)
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    # Fulfilled wishes were posted days ago; open ones this morning, so that their claims
+    # still hold (the hold is 48 hours) and the statistics have times to show.
+    fulfilled = wish.state.startswith("fulfilled")
+    posted = now - (datetime.timedelta(days=5) if fulfilled else 6 * hour) + n * 10 * hour / 60
+    adult = _adult(household, timezone.localdate())
     need = needs.need_create(
         actor=staff,
         household=household,
@@ -289,26 +295,35 @@ def _make(
         urgency=wish.urgency,
         estimated_value=Decimal(wish.value),
         source_ref=SOURCE_REF.format(n),
+        now=posted - hour,
     )
     if wish.state == "draft" or adult is None:
         return
-    needs.need_record_consent(actor=staff, need=need, person=adult, how=c.ConsentHow.VERBAL)
+    needs.need_record_consent(
+        actor=staff, need=need, person=adult, how=c.ConsentHow.VERBAL, at=posted - hour / 2
+    )
     needs.need_set_public_face(
         actor=staff, need=need, public_title=wish.public_title, public_summary=wish.public_summary
     )
-    needs.need_publish(actor=staff, need=need)
+    needs.need_publish(actor=staff, need=need, now=posted)
     if wish.state == "published" or helper is None:
         return
-    claim = claims.claim_create(actor=helper, need=need, message="我可以帮忙")
+    claimed = posted + (2 + n % 3) * hour
+    claim = claims.claim_create(actor=helper, need=need, message="我可以帮忙", now=claimed)
     if wish.state == "claimed" or staff is None:
         return
-    claim = claims.claim_approve(actor=staff, claim=claim)
+    claim = claims.claim_approve(actor=staff, claim=claim, now=claimed + hour)
     if wish.state == "approved":
         return
-    claim = claims.claim_deliver(actor=helper, claim=claim, note="已送到受助人家中")
+    delivered = claimed + 20 * hour
+    claim = claims.claim_deliver(actor=helper, claim=claim, note="已送到受助人家中", now=delivered)
     confirmed_by = (
         c.ConfirmedBy.BENEFICIARY if wish.state == "fulfilled_beneficiary" else c.ConfirmedBy.STAFF
     )
     claims.claim_confirm(
-        actor=staff, claim=claim, confirmed_by=confirmed_by, note="电话回访，已确认收到"
+        actor=staff,
+        claim=claim,
+        confirmed_by=confirmed_by,
+        note="电话回访，已确认收到",
+        now=delivered + 4 * hour,
     )
