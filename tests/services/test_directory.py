@@ -5,11 +5,13 @@ verification, unmasking) and the selectors other parts call."""
 from __future__ import annotations
 
 import datetime
+import threading
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import RequestFactory
 
 from jiuzhu.accounts.models import AuditEvent, User
@@ -830,3 +832,40 @@ def test_the_demo_directory_is_complete_valid_and_idempotent(
     again = seed_directory(county_code=COUNTY)
     assert again["contracts_created"] == 0 and again["volunteers"] == 0
     assert Provider.objects.count() == 12 and Volunteer.objects.count() == 47
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_person_registering_five_times_at_once_gets_one_record(
+    regions: None, audit_flush_allowed: None
+) -> None:
+    # given five registrations with the same ID number, sent at the same moment
+    barrier = threading.Barrier(5)
+    outcomes: list[str] = []
+
+    def register(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            volunteer_register(
+                county_code=COUNTY,
+                form=registration(1, username=f"same_person_{n}"),
+                request=request(f"10.0.1.{n}"),
+            )
+            outcomes.append("registered")
+        except ValidationError as exc:
+            outcomes.append("refused" if "id_number" in exc.message_dict else str(exc))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=register, args=(n,)) for n in range(5)]
+    # when
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    # then one record, the others refused by name (no error page), no stray accounts
+    assert sorted(outcomes) == ["refused"] * 4 + ["registered"]
+    assert Volunteer.objects.count() == 1
+    assert User.objects.filter(username__startswith="same_person_").count() == 1
