@@ -154,6 +154,15 @@ def need_mark_dispatching(*, need: Need) -> Need:
     return need
 
 
+def need_mark_reopened(*, need: Need) -> Need:
+    """The service did not happen (its last order was cancelled or not served): an
+    in-service need waits for a new order again."""
+    if need.status == c.NeedStatus.IN_SERVICE:
+        need.status = c.NeedStatus.DISPATCHING
+        need.save(update_fields=["status", "updated_at"])
+    return need
+
+
 def need_mark_in_service(*, need: Need) -> Need:
     if need.status in (c.NeedStatus.DISPATCHING, c.NeedStatus.CLAIMED):
         need.status = c.NeedStatus.IN_SERVICE

@@ -189,14 +189,10 @@ def _quantity(value: Any, item: ServiceItem) -> Decimal:
 
 def _reopen_need(order: ServiceOrder) -> None:
     """The service did not happen: if no other order of the need is open, the need waits
-    for a new order (status "being dispatched"). A need that was in service goes back
-    there; needs.py has no status change for that, so it is written here."""
+    for a new order (status "being dispatched")."""
     if ServiceOrder.objects.filter(need_id=order.need_id, status__in=OPEN).exists():
         return
-    need = Need.objects.select_for_update().get(pk=order.need_id)
-    if need.status == c.NeedStatus.IN_SERVICE:
-        need.status = c.NeedStatus.DISPATCHING
-        need.save(update_fields=["status", "updated_at"])
+    need_services.need_mark_reopened(need=Need.objects.select_for_update().get(pk=order.need_id))
 
 
 def _fulfil_need(order: ServiceOrder, *, confirmed_by: str, actor: User | None) -> None:
