@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
+from jiuzhu.channels.selectors import unread_count
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,21 @@ def navigation_for(user: Any) -> list[NavItem]:
         items.append(NavItem(_("Assessments"), reverse("assessment:list"), "assessment"))
     # The service catalogue is not personal data: everyone signed in may read it.
     items.append(NavItem(_("Services"), reverse("services:catalogue"), "services"))
+    if user_has_perm(user, Perm.MANAGE_NEEDS):
+        items.append(NavItem(_("Needs"), reverse("services:needs_list"), "needs"))
+    if user_has_perm(user, Perm.DISPATCH):
+        items.append(NavItem(_("Dispatch"), reverse("services:dispatch_console"), "dispatch"))
+    if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
+        items.append(NavItem(_("Service orders"), reverse("services:orders_list"), "orders"))
+    if user_has_perm(user, Perm.MANAGE_PROVIDERS):
+        items.append(NavItem(_("Providers"), reverse("services:directory_providers"), "providers"))
+    # Provider staff: offers to answer, orders to serve. Claimants: the market.
+    if user_has_perm(user, Perm.SERVE_ORDERS):
+        items.append(NavItem(_("Offers"), reverse("services:dispatch_offers"), "offers"))
+        items.append(NavItem(_("My work"), reverse("services:orders_work"), "work"))
+    if user_has_perm(user, Perm.CLAIM_NEEDS):
+        items.append(NavItem(_("Needs market"), reverse("services:needs_market"), "market"))
+        items.append(NavItem(_("My claims"), reverse("services:needs_market_mine"), "claims"))
     if user_has_perm(user, Perm.IMPORT_ROSTER):
         items.append(NavItem(_("Roster import"), reverse("registry:roster_import"), "roster"))
     if user_has_perm(user, Perm.VIEW_FEEDS) or user_has_perm(user, Perm.PUSH_FEEDS):
@@ -51,6 +67,11 @@ def navigation_for(user: Any) -> list[NavItem]:
     for key, label, perm in COMING_MODULES:
         if perm is None or user_has_perm(user, perm):
             items.append(NavItem(label, None, key))
+    if user_has_perm(user, Perm.MANAGE_NEEDS):
+        items.append(NavItem(_("Call tickets"), reverse("channels:tickets"), "tickets"))
+    unread = unread_count(user)
+    inbox = _("Inbox (%(n)s)") % {"n": unread} if unread else _("Inbox")
+    items.append(NavItem(inbox, reverse("channels:inbox"), "inbox"))
     if user_has_perm(user, Perm.VIEW_AUDIT):
         items.append(NavItem(_("Audit log"), reverse("accounts:audit"), "audit"))
     return items
