@@ -21,6 +21,7 @@ from jiuzhu.policies.demo import demo_policies_seed
 from jiuzhu.regions.services import regions_load_demo_county
 from jiuzhu.registry.models import Household
 from jiuzhu.services.demo import seed_demo as services_seed_demo
+from jiuzhu.services.demo_delivery import seed_delivery
 
 
 class Command(BaseCommand):
@@ -63,6 +64,11 @@ class Command(BaseCommand):
             self.stdout.write(f"救助申请示例 / demo applications: {seeded}")
         assessment_seed_demo(county_code="360823")
         services_seed_demo(county_code="360823")
+        delivery = seed_delivery(county_code="360823")
+        self.stdout.write(
+            "服务递送 / service delivery: "
+            + ", ".join(f"{key} {value}" for key, value in delivery["summary"].items())
+        )
         added, policy_run = demo_policies_seed(as_of=self._as_of(out))
         found = sum(sum(c.values()) for c in policy_run.counts.values())
         self.stdout.write(
@@ -78,6 +84,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.username.ljust(width)}  {login.password}  "
                 f"{login.role.label} · {login.region}"
+            )
+        for login in delivery["logins"]:
+            self.stdout.write(
+                f"  {login['username']}  {login['password']}  {login['role']}"
+                + (f" · {login['provider']}" if login.get("provider") else "")
             )
         self.stdout.write("")
         if options["no_serve"]:
