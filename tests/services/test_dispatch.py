@@ -657,18 +657,3 @@ def test_two_dispatchers_at_once_offer_each_order_once_within_capacity(
     for provider_id in offers.values_list("provider_id", flat=True).distinct():
         assert offers.filter(provider_id=provider_id).count() <= 4
     assert ServiceOrder.objects.filter(pk__in=[o.pk for o in orders], status="pending").count() == 4
-
-
-def test_the_demo_dispatch_pass_is_idempotent(family: Family, seats: None) -> None:
-    # given
-    from jiuzhu.services.demo_dispatch import seed_dispatch
-
-    provider_at("站", 1)
-    order = make_order(family.household)
-    # when
-    first = seed_dispatch(county_code="360823")
-    second = seed_dispatch(county_code="360823")
-    # then
-    assert first == {"offered": 1, "waiting": 0}
-    assert second == {"offered": 0, "waiting": 0}
-    assert open_offer(order) is not None
