@@ -227,14 +227,21 @@ def test_the_manager_sees_the_offer_without_anything_personal(
 
 
 def test_others_do_not_see_the_offer(
-    client: Client, world: dict[str, Any], offered: DispatchOffer
+    client: Client, personas: Personas, world: dict[str, Any], offered: DispatchOffer
 ) -> None:
     # the care worker (not a manager) and the other provider's manager
     for user in (world["worker"], world["far_boss"]):
         login(client, user)
         assert client.get(f"/services/offers/{offered.pk}/").status_code == 404
         assert client.post(f"/services/offers/{offered.pk}/accept/").status_code == 404
+    # the care worker's menu leads to the list: it says who answers and shows none
     login(client, world["worker"])
+    listing = client.get("/services/offers/")
+    assert listing.status_code == 200
+    assert listing.context["offers"] == []
+    assert f"/services/offers/{offered.pk}/" not in listing.content.decode()
+    # staff of no provider: 404
+    login(client, personas.provider)
     assert client.get("/services/offers/").status_code == 404
 
 

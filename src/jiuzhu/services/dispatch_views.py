@@ -92,7 +92,7 @@ def _console(
             "today": timezone.localdate(),
             "errors": errors or [],
             "form": form or {},
-            "active_nav": "services",
+            "active_nav": "dispatch",
         },
         status=status,
     )
@@ -173,7 +173,7 @@ def _order_page(
             "may_dispatch_now": order.status == c.OrderStatus.PENDING,
             "errors": errors or [],
             "form": form or {},
-            "active_nav": "services",
+            "active_nav": "dispatch",
         },
         status=status,
     )
@@ -236,6 +236,19 @@ def _manager(request: HttpRequest) -> Any:
 
 @login_required
 def offers(request: HttpRequest) -> HttpResponse:
+    need_perm(request, Perm.SERVE_ORDERS)
+    if sel.manager_membership(request.user) is None:
+        # A care worker follows the menu here too: say who answers offers, show none.
+        from jiuzhu.services.directory_selectors import member_of_user
+
+        member = member_of_user(request.user)
+        if member is None:
+            not_found(request)
+        return render(
+            request,
+            "services/dispatch/offers.html",
+            {"member": member, "offers": [], "recent": [], "active_nav": "offers"},
+        )
     member = _manager(request)
     now = timezone.now()
     rows = sel.open_offers_for_provider(request.user)
@@ -249,7 +262,7 @@ def offers(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "services/dispatch/offers.html",
-        {"member": member, "offers": rows, "recent": recent, "active_nav": "services"},
+        {"member": member, "offers": rows, "recent": recent, "active_nav": "offers"},
     )
 
 
@@ -275,7 +288,7 @@ def _offer_page(
             "minutes_left": _minutes_left(offer.expires_at, now),
             "errors": errors or [],
             "form": form or {},
-            "active_nav": "services",
+            "active_nav": "offers",
         },
         status=status,
     )
