@@ -13,19 +13,15 @@ ever part of an answer (the bank's export file has masked ID numbers unless ``fu
 import datetime
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import PlainSerializer
@@ -69,7 +65,7 @@ from jiuzhu.applications.services import (
 )
 from jiuzhu.applications.services.payments import HEADER
 from jiuzhu.applications.services.reviews import review_run
-from jiuzhu.core.api_errors import FieldErrors
+from jiuzhu.core.api_errors import FieldErrors, service_errors
 from jiuzhu.core.http import request_user
 from jiuzhu.monitoring.selectors import warning_get
 from jiuzhu.regions.selectors import region_get
@@ -88,17 +84,6 @@ MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 CENT = Decimal("0.01")
 # Amounts as strings with two decimals, whether just computed or read back ("1350.00").
 Money = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str)]
-
-
-@contextmanager
-def _service_errors() -> Iterator[None]:
-    """A service's refusals as HTTP answers; Http404 from the selectors passes as is."""
-    try:
-        yield
-    except ValidationError as exc:
-        raise FieldErrors.from_validation_error(exc) from exc
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "Forbidden") from exc
 
 
 def _require_personal(request: HttpRequest) -> User:
@@ -481,7 +466,7 @@ def ledger(request: HttpRequest, params: Query[LedgerParams]) -> list[LedgerRow]
     """The month's ledger (台账) of an area: counts and amounts, no person."""
     user = request_user(request)
     month = _month(params.month) if params.month else timezone.localdate().replace(day=1)
-    with _service_errors():
+    with service_errors():
         return selectors.ledger(
             user=user, region_code=params.region or user.region_id or "", month=month
         )
@@ -493,7 +478,7 @@ def payment_list_new(request: HttpRequest, body: PaymentListIn) -> Status[Paymen
     month = _month(body.month)
     if region_get(code=body.region) is None:
         raise FieldErrors({"region": [_("No such region.")]})
-    with _service_errors():
+    with service_errors():
         built = payment_list_build(
             actor=request_user(request), region_code=body.region, month=month
         )
@@ -505,7 +490,7 @@ def payment_list(request: HttpRequest, payment_list_id: int) -> dict[str, Any]:
     """The list with its rows, names masked (audited as a masked export)."""
     user = _require_personal(request)
     found = selectors.payment_list_get(user=user, payment_list_id=payment_list_id)
-    with _service_errors():
+    with service_errors():
         header, *rows = payment_list_rows(actor=user, payment_list=found, full=False)
     return {
         "payment_list": found,
@@ -522,7 +507,7 @@ def payment_list_file(
     every export is audited."""
     user = _require_personal(request)
     found = selectors.payment_list_get(user=user, payment_list_id=payment_list_id)
-    with _service_errors():
+    with service_errors():
         content, name = payment_list_export(
             actor=user, payment_list=found, file_format=params.format, full=params.full
         )
@@ -552,7 +537,7 @@ def application_new(request: HttpRequest, body: StartIn) -> Status[Application]:
     user = request_user(request)
     household = household_file_get(user=user, household_id=body.household_id).household
     applicant = _applicant(user, body.applicant_id, household_id=household.pk)
-    with _service_errors():
+    with service_errors():
         application = application_start(
             actor=user,
             household=household,
@@ -579,7 +564,7 @@ def application_new_from_warning(
         if body.applicant_id is None
         else _applicant(user, body.applicant_id, household_id=warning.household_id)
     )
-    with _service_errors():
+    with service_errors():
         application = application_from_warning(
             actor=user,
             warning=warning,
@@ -621,7 +606,7 @@ def declaration(request: HttpRequest, application_id: int, body: DeclarationIn) 
     """Record or replace what the household declares (a draft only)."""
     application = _application(request, application_id)
     figures = {(figure.item, figure.detail): figure.amount for figure in body.figures}
-    with _service_errors():
+    with service_errors():
         return application_declare(
             actor=request_user(request), application=application, figures=figures
         )
@@ -636,7 +621,7 @@ def document_new(
 ) -> Status[Document]:
     """Attach a document (multipart ``kind`` + ``file``: JPEG, PNG or PDF, ≤ 10 MB)."""
     application = _application(request, application_id)
-    with _service_errors():
+    with service_errors():
         document = document_add(
             actor=request_user(request), application=application, kind=kind, upload=file
         )
@@ -650,7 +635,7 @@ def authorisation(
     """Record the signed authorisation for the economic check (核对授权书)."""
     application = _application(request, application_id)
     document = selectors.document_get(user=request.user, document_id=body.document_id)
-    with _service_errors():
+    with service_errors():
         return authorisation_record(
             actor=request_user(request),
             application=application,
@@ -663,7 +648,7 @@ def authorisation(
 @router.post("/{int:application_id}/submit", response=ApplicationOut)
 def submit(request: HttpRequest, application_id: int) -> Application:
     application = _application(request, application_id)
-    with _service_errors():
+    with service_errors():
         return application_submit(actor=request_user(request), application=application)
 
 
@@ -671,7 +656,7 @@ def submit(request: HttpRequest, application_id: int) -> Application:
 def check(request: HttpRequest, application_id: int) -> Status[EconomicCheck]:
     """Run the household economic check; 403 without the household's authorisation."""
     application = _application(request, application_id)
-    with _service_errors():
+    with service_errors():
         record = economic_check_run(actor=request_user(request), application=application)
     return Status(201, record)
 
@@ -683,7 +668,7 @@ def check(request: HttpRequest, application_id: int) -> Status[EconomicCheck]:
 def refer_up(request: HttpRequest, application_id: int, body: ReasonsIn) -> Application:
     """提级复审: send a submitted case to the county."""
     application = _application(request, application_id)
-    with _service_errors():
+    with service_errors():
         return application_refer_up(
             actor=request_user(request), application=application, reasons=body.reasons
         )
@@ -695,7 +680,7 @@ def urgent_relief(
 ) -> Status[UrgentRelief]:
     """先行救助: pay urgent temporary help now; the file is completed afterwards."""
     application = _application(request, application_id)
-    with _service_errors():
+    with service_errors():
         relief = urgent_relief_pay(
             actor=request_user(request),
             application=application,
@@ -709,7 +694,7 @@ def urgent_relief(
 def decision_new(request: HttpRequest, application_id: int, body: DecisionIn) -> Status[Decision]:
     """Decide one kind asked for (never by whoever entered the application)."""
     application = _application(request, application_id)
-    with _service_errors():
+    with service_errors():
         decision = decision_make(
             actor=request_user(request),
             application=application,
@@ -727,7 +712,7 @@ def decision_new(request: HttpRequest, application_id: int, body: DecisionIn) ->
 def second_approval(request: HttpRequest, decision_id: int, body: ReasonsIn) -> Decision:
     """The second approver of an exception (一事一议)."""
     decision = selectors.decision_get(user=request.user, decision_id=decision_id)
-    with _service_errors():
+    with service_errors():
         return decision_second_approve(
             actor=request_user(request), decision=decision, reasons=body.reasons
         )
@@ -740,7 +725,7 @@ def second_approval(request: HttpRequest, decision_id: int, body: ReasonsIn) -> 
 def disclosure(request: HttpRequest, application_id: int, body: DisclosureIn) -> Status[Disclosure]:
     """Put a decided application on public disclosure (公示)."""
     application = _application(request, application_id)
-    with _service_errors():
+    with service_errors():
         published = disclosure_publish(
             actor=request_user(request), application=application, starts_on=body.starts_on
         )
@@ -751,7 +736,7 @@ def disclosure(request: HttpRequest, application_id: int, body: DisclosureIn) ->
 def objection_new(request: HttpRequest, disclosure_id: int, body: ObjectionIn) -> Status[Objection]:
     """Record an objection received by phone, letter or in person."""
     found = selectors.disclosure_get(user=request.user, disclosure_id=disclosure_id)
-    with _service_errors():
+    with service_errors():
         objection = objection_record(
             actor=request_user(request),
             disclosure=found,
@@ -767,7 +752,7 @@ def objection_resolution(request: HttpRequest, objection_id: int, body: Resoluti
     """Dismiss an objection, or uphold it (the disclosure is withdrawn and the case is
     decided again)."""
     objection = selectors.objection_get(user=request.user, objection_id=objection_id)
-    with _service_errors():
+    with service_errors():
         return objection_resolve(
             actor=request_user(request),
             objection=objection,
@@ -810,5 +795,5 @@ def review_settle(request: HttpRequest, review_id: int) -> Review:
     (渐退) when income rose above the line, or the benefit ends."""
     user = _require_personal(request)
     review = selectors.review_get(user=user, review_id=review_id)
-    with _service_errors():
+    with service_errors():
         return review_run(actor=user, review=review)

@@ -9,16 +9,12 @@ field (an indicator code for an answer), a ``PermissionDenied`` 403. Names are m
 # No `from __future__ import annotations`: django-ninja reads annotations at run time.
 
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from jiuzhu.accounts.models import User
@@ -33,22 +29,12 @@ from jiuzhu.assessment.selectors import (
     parsed,
 )
 from jiuzhu.assessment.services import assessment_create
-from jiuzhu.core.api_errors import FieldErrors
+from jiuzhu.core.api_errors import service_errors
 from jiuzhu.core.http import request_user
 from jiuzhu.monitoring.selectors import warning_get
 from jiuzhu.registry.selectors import household_file_get, person_get_scoped
 
 router = Router(tags=["assessment"])
-
-
-@contextmanager
-def _service_errors() -> Iterator[None]:
-    try:
-        yield
-    except ValidationError as exc:
-        raise FieldErrors.from_validation_error(exc) from exc
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "Forbidden") from exc
 
 
 def _require_personal(request: HttpRequest) -> User:
@@ -233,7 +219,7 @@ def assessment_new(request: HttpRequest, body: AssessIn) -> Status[Assessment]:
     if body.person_id is not None:
         person = person_get_scoped(user=user, person_id=body.person_id)
     warning = warning_get(user=user, warning_id=body.warning_id) if body.warning_id else None
-    with _service_errors():
+    with service_errors():
         assessment = assessment_create(
             actor=user,
             household=household,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError
@@ -36,3 +38,19 @@ def install(api: NinjaAPI) -> None:
         return api.create_response(request, {"detail": exc.errors}, status=exc.status_code)
 
     api.add_exception_handler(FieldErrors, field_errors)
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """A service's refusals as HTTP answers: ``ValidationError`` → 422 by field,
+    ``PermissionDenied`` → 403 with its reason; Http404 from the selectors passes as is.
+
+        with service_errors():
+            plan = plan_agree(actor=user, plan=plan, person=person, how=body.how)
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        raise FieldErrors.from_validation_error(exc) from exc
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "Forbidden") from exc

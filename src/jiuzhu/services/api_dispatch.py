@@ -16,36 +16,22 @@ an act the caller may not do 403.
 # No `from __future__ import annotations`: django-ninja reads annotations at run time.
 
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 
 from jiuzhu.accounts.models import User
-from jiuzhu.core.api_errors import FieldErrors
+from jiuzhu.core.api_errors import FieldErrors, service_errors
 from jiuzhu.core.http import request_user
 from jiuzhu.services import dispatch_selectors as sel
 from jiuzhu.services.models import DispatchOffer, Provider, ProviderMember, ServiceOrder
 from jiuzhu.services.services import dispatch as svc
 
 router = Router(tags=["services: dispatch"])
-
-
-@contextmanager
-def _service_errors() -> Iterator[None]:
-    try:
-        yield
-    except ValidationError as exc:
-        raise FieldErrors.from_validation_error(exc) from exc
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "Forbidden") from exc
 
 
 def _dispatcher(request: HttpRequest) -> User:
@@ -193,7 +179,7 @@ def dispatch_run(request: HttpRequest, body: RunIn) -> dict[str, Any]:
         orders = list(sel.orders_in_scope(user).filter(pk__in=body.order_ids))
         if len(orders) != len(set(body.order_ids)):
             raise Http404("Not found")
-    with _service_errors():
+    with service_errors():
         result = svc.dispatch_orders(actor=user, orders=orders)
     return _result(result)
 
@@ -226,7 +212,7 @@ def dispatch_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
     """Dispatch one order now; ``offer`` is null when nobody can take it."""
     user = _dispatcher(request)
     order = sel.order_for_dispatcher(user=user, order_id=order_id)
-    with _service_errors():
+    with service_errors():
         offer = svc.dispatch_one(actor=user, order=order)
     return {"order_id": order.pk, "offer": _offer(offer.pk) if offer is not None else None}
 
@@ -239,7 +225,7 @@ def dispatch_need(request: HttpRequest, need_id: int, body: NeedOrderIn) -> Stat
     need = sel.need_for_dispatcher(user=user, need_id=need_id)
     from jiuzhu.services.services.orders import order_create
 
-    with _service_errors():
+    with service_errors():
         order = order_create(
             actor=user, need=need, service_date=body.service_date or timezone.localdate()
         )
@@ -259,7 +245,7 @@ def dispatch_override(
     provider = Provider.objects.filter(pk=body.provider_id).first()
     if provider is None:
         raise FieldErrors({"provider": [_("Choose a provider.")]})
-    with _service_errors():
+    with service_errors():
         offer = svc.dispatch_override(
             actor=user, order=order, provider=provider, reason=body.reason
         )
@@ -306,7 +292,7 @@ def offer_accept(request: HttpRequest, offer_id: int, body: AcceptIn) -> dict[st
         if chosen is None:
             raise FieldErrors({"worker": [_("Choose one of the provider's active care workers.")]})
         worker = chosen.user
-    with _service_errors():
+    with service_errors():
         order = svc.offer_accept(actor=user, offer=found, worker=worker)
     return {
         "offer_id": found.pk,
@@ -323,7 +309,7 @@ def offer_decline(request: HttpRequest, offer_id: int, body: DeclineIn) -> dict[
     """Decline with a reason; the order goes to the next best provider at once."""
     user, _member = _manager(request)
     found = sel.offer_for_provider(user=user, offer_id=offer_id)
-    with _service_errors():
+    with service_errors():
         answered = svc.offer_decline(actor=user, offer=found, reason=body.reason)
     return sel.offer_summary(
         DispatchOffer.objects.select_related("order__item", "order__region").get(pk=answered.pk)

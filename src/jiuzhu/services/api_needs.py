@@ -20,16 +20,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import get_scoped_or_404, user_has_perm
-from jiuzhu.core.api_errors import FieldErrors
+from jiuzhu.core.api_errors import FieldErrors, service_errors
 from jiuzhu.core.http import request_user
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.services import choices as c
@@ -43,16 +41,14 @@ router = Router(tags=["services: needs and claims"])
 
 @contextmanager
 def _service_errors() -> Iterator[None]:
+    """As core.api_errors.service_errors, and a lost claim race answers 409."""
     try:
-        yield
-    except claim_services.ClaimConflict as exc:
-        conflict = FieldErrors.from_validation_error(exc)
-        conflict.status_code = 409
-        raise conflict from exc
-    except ValidationError as exc:
-        raise FieldErrors.from_validation_error(exc) from exc
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "Forbidden") from exc
+        with service_errors():
+            yield
+    except FieldErrors as exc:
+        if isinstance(exc.__cause__, claim_services.ClaimConflict):
+            exc.status_code = 409
+        raise
 
 
 def _staff(request: HttpRequest) -> User:

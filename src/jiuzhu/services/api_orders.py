@@ -16,8 +16,6 @@ field, an act the caller may not do 403. Names are masked; coordinates are not r
 # No `from __future__ import annotations`: django-ninja reads annotations at run time.
 
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -25,12 +23,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import get_scoped_or_404, user_has_perm
-from jiuzhu.core.api_errors import FieldErrors
+from jiuzhu.core.api_errors import service_errors
 from jiuzhu.core.http import request_user
 from jiuzhu.services import choices as c
 from jiuzhu.services import order_selectors as sel
@@ -40,16 +37,6 @@ from jiuzhu.services.services import orders as svc
 from jiuzhu.services.services.vouchers import voucher_balance
 
 router = Router(tags=["services: orders and vouchers"])
-
-
-@contextmanager
-def _service_errors() -> Iterator[None]:
-    try:
-        yield
-    except ValidationError as exc:
-        raise FieldErrors.from_validation_error(exc) from exc
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "Forbidden") from exc
 
 
 def _staff(request: HttpRequest) -> User:
@@ -277,7 +264,7 @@ def order_new(request: HttpRequest, body: OrderIn) -> Status[dict[str, Any]]:
     dispatch; a voucher-funded one debits the plan (422 when it would overspend)."""
     user = _staff(request)
     need = get_scoped_or_404(user, Need.objects.all(), pk=body.need_id)
-    with _service_errors():
+    with service_errors():
         order = svc.order_create(
             actor=user,
             need=need,
@@ -367,7 +354,7 @@ def order_assign(request: HttpRequest, order_id: int, body: WorkerIn) -> dict[st
         if found.provider is not None
         else None
     )
-    with _service_errors():
+    with service_errors():
         if member is None:
             raise ValidationError(
                 {"worker": _("Choose one of the provider's active care workers.")}
@@ -379,7 +366,7 @@ def order_assign(request: HttpRequest, order_id: int, body: WorkerIn) -> dict[st
 @router.post("/orders/{int:order_id}/check-in", response=OrderOut)
 def order_check_in(request: HttpRequest, order_id: int, body: PositionIn) -> dict[str, Any]:
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         svc.order_check_in(actor=user, order=found, lat=body.lat, lon=body.lon, at=body.at)
     return _fresh(user, found)
 
@@ -387,7 +374,7 @@ def order_check_in(request: HttpRequest, order_id: int, body: PositionIn) -> dic
 @router.post("/orders/{int:order_id}/steps/{int:index}", response=OrderOut)
 def order_step(request: HttpRequest, order_id: int, index: int, body: StepIn) -> dict[str, Any]:
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         svc.order_tick_step(actor=user, order=found, index=index, done=body.done, note=body.note)
     return _fresh(user, found)
 
@@ -395,7 +382,7 @@ def order_step(request: HttpRequest, order_id: int, index: int, body: StepIn) ->
 @router.post("/orders/{int:order_id}/check-out", response=OrderOut)
 def order_check_out(request: HttpRequest, order_id: int, body: CheckOutIn) -> dict[str, Any]:
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         svc.order_check_out(actor=user, order=found, lat=body.lat, lon=body.lon, note=body.note)
     return _fresh(user, found)
 
@@ -405,7 +392,7 @@ def order_rate(request: HttpRequest, order_id: int, body: RateIn) -> dict[str, A
     """A rating the beneficiary gave staff in person (``staff``) or by phone (``phone``);
     the beneficiary's own rating goes through the link sent by SMS."""
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         if body.how == c.RatedHow.APP:
             raise PermissionDenied(_("The beneficiary rates in the app through the link."))
         svc.order_rate(
@@ -417,7 +404,7 @@ def order_rate(request: HttpRequest, order_id: int, body: RateIn) -> dict[str, A
 @router.post("/orders/{int:order_id}/cancel", response=OrderOut)
 def order_cancel(request: HttpRequest, order_id: int, body: ReasonIn) -> dict[str, Any]:
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         svc.order_cancel(actor=user, order=found, reason=body.reason)
     return _fresh(user, found)
 
@@ -425,7 +412,7 @@ def order_cancel(request: HttpRequest, order_id: int, body: ReasonIn) -> dict[st
 @router.post("/orders/{int:order_id}/no-show", response=OrderOut)
 def order_no_show(request: HttpRequest, order_id: int, body: NoShowIn) -> dict[str, Any]:
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         svc.order_no_show(actor=user, order=found, absent=body.absent, reason=body.reason)
     return _fresh(user, found)
 
@@ -433,7 +420,7 @@ def order_no_show(request: HttpRequest, order_id: int, body: NoShowIn) -> dict[s
 @router.post("/orders/{int:order_id}/dispute", response=OrderOut)
 def order_dispute(request: HttpRequest, order_id: int, body: ReasonIn) -> dict[str, Any]:
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         svc.order_dispute(actor=user, order=found, reason=body.reason)
     return _fresh(user, found)
 
@@ -441,6 +428,6 @@ def order_dispute(request: HttpRequest, order_id: int, body: ReasonIn) -> dict[s
 @router.post("/orders/{int:order_id}/dispute/resolve", response=OrderOut)
 def order_resolve(request: HttpRequest, order_id: int, body: ResolveIn) -> dict[str, Any]:
     user, found = _order(request, order_id)
-    with _service_errors():
+    with service_errors():
         svc.order_dispute_resolve(actor=user, order=found, served=body.served, note=body.note)
     return _fresh(user, found)
