@@ -18,13 +18,13 @@ from django.utils import timezone
 from jiuzhu.accounts.models import AuditEvent
 from jiuzhu.accounts.services import api_token_create
 from jiuzhu.services import choices as c
-from jiuzhu.services.models import Claim, Need, ServiceOrder
+from jiuzhu.services.models import Claim, Need, ServiceOrder, Volunteer
 from jiuzhu.services.need_selectors import need_details_visible
 from jiuzhu.services.services.claims import claim_approve, claim_create, claim_reject
 from jiuzhu.services.services.needs import need_publish, need_set_public_face
 from tests.conftest import ID_CHILD, ID_HEAD, ID_SPOUSE, Family, Personas, login
 from tests.services.conftest import item
-from tests.services.delivery import add_member, make_provider
+from tests.services.delivery import add_member, make_provider, make_volunteer, valid_id
 from tests.services.needs_factories import DETAILS, HOUSE, published, volunteers, wish
 
 API = "/api/v1/services/needs"
@@ -174,6 +174,8 @@ def test_the_provider_of_an_accepted_order_sees_the_details(
     )
     serving = make_provider("峡江县居家养老服务中心")
     worker = add_member(serving, "carer")
+    colleague = add_member(serving, "carer_colleague")
+    manager = add_member(serving, "carer_manager", manager=True)
     elsewhere = add_member(make_provider("另一家机构"), "other_carer")
     order = ServiceOrder.objects.create(
         need=need,
@@ -187,15 +189,20 @@ def test_the_provider_of_an_accepted_order_sees_the_details(
         service_date=timezone.localdate() + datetime.timedelta(days=1),
         status=c.OrderStatus.OFFERED,
         provider=serving,
+        worker=worker,
     )
     details = reverse("services:needs_market_details", args=[need.pk])
     # when the order is only offered: nothing
     assert not need_details_visible(worker, need)
     assert login(Client(), worker).get(details).status_code == 404
-    # accepted: the provider's staff see it, another provider's do not
+    # accepted: the assigned care worker and the provider's manager see it; a colleague
+    # not assigned to it and another provider's staff do not
     ServiceOrder.objects.filter(pk=order.pk).update(status=c.OrderStatus.ACCEPTED)
     assert need_details_visible(worker, need)
+    assert need_details_visible(manager, need)
     assert login(Client(), worker).get(details).status_code == 200
+    assert not need_details_visible(colleague, need)
+    assert login(Client(), colleague).get(details).status_code == 404
     assert not need_details_visible(elsewhere, need)
     # closed: no longer
     ServiceOrder.objects.filter(pk=order.pk).update(status=c.OrderStatus.CLOSED)
@@ -215,12 +222,28 @@ def test_an_organisation_claim_releases_the_details_to_its_staff(
     assert need_details_visible(manager, need) and need_details_visible(colleague, need)
 
 
-def test_staff_see_details_in_their_area_only(personas: Personas, family: Family) -> None:
+def test_staff_never_use_the_claimants_details_page(personas: Personas, family: Family) -> None:
+    # Staff read needs on the staff pages and the household file, masked, and unmask with
+    # UNMASK and an audit row; the claimants' page would show them everything unmasked.
     need = wish(personas, family)
-    assert need_details_visible(personas.village_assistant, need)
-    assert need_details_visible(personas.supervisor, need)
-    assert not need_details_visible(personas.colleague, need)
+    details = reverse("services:needs_market_details", args=[need.pk])
+    for user in (personas.village_assistant, personas.supervisor, personas.colleague):
+        assert not need_details_visible(user, need)
+        assert login(Client(), user).get(details).status_code == 404
     assert not need_details_visible(personas.volunteer, need)
+
+
+def test_a_suspended_volunteer_loses_the_details(personas: Personas, family: Family) -> None:
+    # given an approved claim by a verified volunteer
+    need = published(personas, family)
+    helper = make_volunteer("suspended_v", valid_id(811))
+    claim = claim_create(actor=helper, need=need)
+    claim_approve(actor=personas.village_assistant, claim=claim)
+    assert need_details_visible(helper, need)
+    # when the bureau suspends the volunteer
+    Volunteer.objects.filter(user=helper).update(status=c.VolunteerStatus.SUSPENDED)
+    # then the details are closed to them
+    assert not need_details_visible(helper, need)
 
 
 def test_publishing_without_consent_is_refused_everywhere(

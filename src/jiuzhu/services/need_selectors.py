@@ -25,7 +25,8 @@ from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry.models import Person
 from jiuzhu.registry.protected import reveal_phone
 from jiuzhu.services import choices as c
-from jiuzhu.services.models import Claim, Need, Provider, ProviderMember, ServiceOrder, Volunteer
+from jiuzhu.services.directory_selectors import member_of_user, provider_of_user
+from jiuzhu.services.models import Claim, Need, Provider, ServiceOrder, Volunteer
 
 # Claims that release the protected details to their claimant.
 DETAIL_CLAIM_STATUSES = (c.ClaimStatus.APPROVED, c.ClaimStatus.DELIVERED, c.ClaimStatus.COMPLETED)
@@ -62,27 +63,6 @@ class Claimant:
     kind: str  # ClaimantKind
     volunteer: Volunteer | None = None
     provider: Provider | None = None
-
-
-def provider_of_user(user: Any) -> Provider | None:
-    """The active provider the user works for: Part A's directory selector when it is
-    there, else the same rule read here (an active member of an active provider)."""
-    try:
-        from jiuzhu.services import directory_selectors
-    except ImportError:  # pragma: no cover - the directory part ships with this one
-        directory_selectors = None  # type: ignore[assignment]
-    finder = getattr(directory_selectors, "provider_of_user", None)
-    if finder is not None:
-        found: Provider | None = finder(user)
-        return found
-    if not getattr(user, "is_authenticated", False):
-        return None
-    member = (
-        ProviderMember.objects.filter(user=user, is_active=True, provider__is_active=True)
-        .select_related("provider")
-        .first()
-    )
-    return member.provider if member is not None else None
 
 
 def claimant_of(user: Any) -> Claimant | None:
@@ -262,31 +242,42 @@ def market_towns(area: str) -> list[Region]:
 
 
 def need_details_visible(user: Any, need: Need) -> bool:
-    """Whether ``user`` may see the need's protected details (beneficiary, details,
-    precise place, address, phone): staff with VIEW_PERSONAL_DATA whose area covers it;
-    the claimant of an approved, delivered or completed claim (and, for an organisation's
-    claim, the organisation's staff); staff of the provider serving an accepted order."""
+    """Whether ``user`` may see the need's protected details page (beneficiary, details,
+    precise place, address, phone in full): a claimant who is still verified, of an
+    approved, delivered or completed claim (and, for an organisation's claim, the
+    organisation's staff); the care worker assigned to an accepted order of the need, or
+    a manager of its provider.
+
+    Staff are not on this list: they read needs on the staff pages and the household
+    file, masked, and unmask a number with UNMASK and an audit row like anywhere else."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
-        return scoped(user, Need.objects.filter(pk=need.pk)).exists()
-    if not user_has_perm(user, Perm.CLAIM_NEEDS) and not user_has_perm(user, Perm.SERVE_ORDERS):
         return False
-    if Claim.objects.filter(need=need, claimant=user, status__in=DETAIL_CLAIM_STATUSES).exists():
+    own_claim = Claim.objects.filter(need=need, claimant=user, status__in=DETAIL_CLAIM_STATUSES)
+    if claimant_of(user) is not None and own_claim.exists():
         return True
-    provider = provider_of_user(user)
-    if provider is None:
+    member = member_of_user(user) if user_has_perm(user, Perm.SERVE_ORDERS) else None
+    if member is None:
         return False
-    if Claim.objects.filter(
-        need=need,
-        provider=provider,
-        claimant_kind=c.ClaimantKind.ORGANISATION,
-        status__in=DETAIL_CLAIM_STATUSES,
-    ).exists():
+    if (
+        claimant_of(user) is not None
+        and Claim.objects.filter(
+            need=need,
+            provider=member.provider,
+            claimant_kind=c.ClaimantKind.ORGANISATION,
+            status__in=DETAIL_CLAIM_STATUSES,
+        ).exists()
+    ):
         return True
-    return ServiceOrder.objects.filter(
-        need=need, provider=provider, status__in=DETAIL_ORDER_STATUSES
-    ).exists()
+    orders = ServiceOrder.objects.filter(
+        need=need, provider=member.provider, status__in=DETAIL_ORDER_STATUSES
+    )
+    if not member.is_manager:
+        # A care worker sees the beneficiary of the orders given to them, not their
+        # colleagues' (as on the order pages).
+        orders = orders.filter(worker=user)
+    return orders.exists()
 
 
 @dataclass(frozen=True)

@@ -733,7 +733,7 @@ def market_claim_act_view(request: HttpRequest, claim_id: int, action: str) -> H
 @login_required
 def market_details_view(request: HttpRequest, need_id: int) -> HttpResponse:
     """The protected details: only for whom ``need_details_visible`` allows (404 for
-    anyone else, as if the need did not exist). A non-staff showing is audited."""
+    anyone else, as if the need did not exist). Every showing is audited."""
     user = request_user(request)
     need = (
         Need.objects.select_related("household", "region", "person", "item")
@@ -742,8 +742,7 @@ def market_details_view(request: HttpRequest, need_id: int) -> HttpResponse:
     )
     if need is None or not sel.need_details_visible(user, need):
         not_found(request)
-    if not user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
-        need_services.need_details_viewed(actor=user, need=need, request=request)
+    need_services.need_details_viewed(actor=user, need=need, request=request)
     claim = (
         Claim.objects.filter(need=need, claimant=user, status__in=sel.DETAIL_CLAIM_STATUSES)
         .order_by("-id")

@@ -413,6 +413,9 @@ def claim_deliver(
     confirm with the beneficiary."""
     if claim.claimant_id != actor.pk:
         raise PermissionDenied(_("Only the claimant records the delivery."))
+    if claimant_of(actor) is None:
+        # Suspended (or no longer with a provider that may claim): the bureau decides.
+        raise PermissionDenied(_("You may not claim needs at the moment."))
     claim = _locked_claim(claim)
     now = now or timezone.now()
     note = note.strip()
