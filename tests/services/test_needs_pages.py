@@ -274,6 +274,14 @@ def test_the_market_lists_claims_and_delivers(
     assert delivered.status_code == 302
     claim.refresh_from_db()
     assert claim.status == c.ClaimStatus.DELIVERED and claim.delivery_photo.name
+    # and the photo is served only through a scoped, audited view: staff of the area see
+    # it (never cached); a colleague elsewhere and the claimant get 404
+    photo = reverse("services:needs_claim_photo", args=[need.pk, claim.pk])
+    staff_view = login(Client(), personas.village_assistant).get(photo)
+    assert staff_view.status_code == 200 and b"".join(staff_view.streaming_content) == JPEG
+    assert staff_view["Cache-Control"] == "private, no-store"
+    assert login(Client(), personas.colleague).get(photo).status_code == 404
+    assert client.get(photo).status_code == 404
 
 
 def test_the_market_is_for_claimants_only(personas: Personas, family: Family) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiuzhu.assessment.models import Assessment
+from jiuzhu.channels.models import Notification
 from jiuzhu.registry.models import TimelineEvent
 from jiuzhu.services.models import DispatchOffer, EntitlementDebit, Need, Provider, ServiceOrder
 from jiuzhu.services.services import orders as svc
@@ -375,21 +375,41 @@ def test_check_out_sends_the_rating_link_by_sms(
     voucher_order: ServiceOrder,
     team: tuple[Provider, Any, Any],
     django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
+    settings.JIUZHU_PUBLIC_URL = "https://jiuzhu.xiajiang.example"
     provider, _manager, worker = team
     order = accept(voucher_order, provider, worker)
-    with (
-        mock.patch("jiuzhu.services.services.orders.notify") as notify,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         order = _serve(order, worker)
-    # then one SMS to the head's phone with the link and no name
-    sms = [call.kwargs for call in notify.call_args_list if call.kwargs.get("sms")]
-    assert len(sms) == 1
-    assert sms[0]["phone"] == "13807960001" and sms[0]["kind"] == "order_rating"
-    assert sms[0]["link"].startswith("/services/rate/") and sms[0]["link"] in sms[0]["body"]
-    assert "王" not in sms[0]["body"]
-    assert svc.order_from_rating_token(sms[0]["link"].split("/")[-2]) == order
+    # then one SMS (through the real notification interface and its log backend) to the
+    # head's phone, with an absolute link the beneficiary can open, and no name
+    sms = Notification.objects.filter(channel="sms", kind="order_rating")
+    assert sms.count() == 1
+    message = sms.get()
+    assert message.phone_masked.endswith("0001") and message.status == "sent"
+    assert message.link.startswith("https://jiuzhu.xiajiang.example/services/rate/")
+    assert message.link in message.body
+    assert "王" not in message.body
+    assert svc.order_from_rating_token(message.link.split("/")[-2]) == order
+
+
+def test_a_need_cancelled_while_its_order_is_placed_stays_cancelled(
+    personas: Personas, family: Family
+) -> None:
+    # given the order service read the need as orderable, and then somebody cancelled it
+    # (the status change re-reads the need under a lock, so the stale copy cannot win)
+    from jiuzhu.services.services.needs import need_mark_dispatching
+
+    need = project_need(personas, family)
+    stale = Need.objects.get(pk=need.pk)
+    Need.objects.filter(pk=need.pk).update(status="cancelled")
+    # when the order part marks it as being dispatched
+    with pytest.raises(ValidationError) as refused:
+        need_mark_dispatching(need=stale)
+    # then it is refused and the need stays cancelled
+    assert "need" in refused.value.message_dict
+    assert Need.objects.get(pk=need.pk).status == "cancelled"
 
 
 def test_the_phone_is_for_the_assigned_worker_and_audited(
@@ -451,3 +471,21 @@ def test_the_demo_places_one_voucher_order_per_agreed_plan(
     order = ServiceOrder.objects.get()
     assert order.status == "pending" and order.charge == Decimal(20)
     assert EntitlementDebit.objects.filter(order=order).count() == 1
+
+
+def test_a_check_in_time_given_by_hand_cannot_precede_the_acceptance(
+    voucher_order: ServiceOrder, team: tuple[Provider, Any, Any]
+) -> None:
+    provider, _manager, worker = team
+    order = accept(voucher_order, provider, worker)
+    assert order.accepted_at is not None
+    with pytest.raises(ValidationError) as refused:
+        svc.order_check_in(
+            actor=worker,
+            order=order,
+            lat=HOME[0],
+            lon=HOME[1],
+            at=order.accepted_at - datetime.timedelta(hours=1),
+        )
+    assert "at" in refused.value.message_dict
+    assert ServiceOrder.objects.get(pk=order.pk).status == "accepted"

@@ -186,7 +186,8 @@ def test_staff_record_a_rating_by_phone_and_refusals_keep_the_input(
     svc.order_check_out(actor=worker, order=order, lat=HOME[0], lon=HOME[1])
     client = login(Client(), personas.village_assistant)
     page = client.get(f"/services/orders/{order.pk}/")
-    assert "/services/rate/" in page.content.decode()  # the link can be handed over too
+    # the beneficiary's own rating link is never shown to staff (they would rate "as" them)
+    assert "/services/rate/" not in page.content.decode()
     missing = client.post(
         f"/services/orders/{order.pk}/rate/", {"comment": "电话回访", "how": "phone"}
     )

@@ -184,6 +184,11 @@ JIUZHU_WORKING_WEEKENDS = env.list("JIUZHU_WORKING_WEEKENDS", default=[])
 JIUZHU_URGENT_FILE_DAYS = env.int("JIUZHU_URGENT_FILE_DAYS", default=5)
 # The supervision phone printed on every public disclosure (监督电话).
 JIUZHU_SUPERVISION_PHONE = env.str("JIUZHU_SUPERVISION_PHONE", default="12345")
+# Where the public reaches this installation: links sent by SMS (the rating link) must be
+# absolute, and there is no request to take the host from when the platform sends them.
+JIUZHU_PUBLIC_URL = env.str(
+    "JIUZHU_PUBLIC_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}"
+).rstrip("/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

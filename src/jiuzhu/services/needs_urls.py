@@ -18,6 +18,11 @@ urlpatterns: list[URLPattern] = [
     path("needs/<int:need_id>/unpublish/", v.needs_unpublish_view, name="needs_unpublish"),
     path("needs/<int:need_id>/cancel/", v.needs_cancel_view, name="needs_cancel"),
     path(
+        "needs/<int:need_id>/claims/<int:claim_id>/photo/",
+        v.needs_claim_photo_view,
+        name="needs_claim_photo",
+    ),
+    path(
         "needs/<int:need_id>/claims/<int:claim_id>/<str:action>/",
         v.needs_claim_decide_view,
         name="needs_claim_decide",

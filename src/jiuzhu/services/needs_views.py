@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import get_scoped_or_404, user_has_perm
-from jiuzhu.core.http import need_perm, not_found, request_user
+from jiuzhu.core.http import need_perm, not_found, private_file_response, request_user
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry.models import Household
 from jiuzhu.registry.selectors import household_members
@@ -361,6 +362,24 @@ def _preview_need(need: Need, title: str, summary: str) -> Need:
 def needs_detail_view(request: HttpRequest, need_id: int) -> HttpResponse:
     need_perm(request, Perm.VIEW_PERSONAL_DATA)
     return _need_page(request, need_id)
+
+
+@login_required
+def needs_claim_photo_view(request: HttpRequest, need_id: int, claim_id: int) -> HttpResponseBase:
+    """A claim's delivery photo, for staff of the need's area (audited)."""
+    need_perm(request, Perm.VIEW_PERSONAL_DATA)
+    need = sel.need_get(user=request.user, need_id=need_id)
+    claim = Claim.objects.filter(pk=claim_id, need=need).first()
+    if claim is None:
+        not_found(request)
+    return private_file_response(
+        request,
+        claim.delivery_photo,
+        object_type="services.need",
+        object_id=need.pk,
+        region_code=need.region_id,
+        detail={"claim_photo": claim.pk},
+    )
 
 
 def _act(request: HttpRequest, need_id: int, section: str, step: Any) -> HttpResponse:

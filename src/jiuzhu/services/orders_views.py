@@ -17,13 +17,12 @@ page again with the messages, status 422 and what was typed.
 from __future__ import annotations
 
 import datetime
-import mimetypes
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,11 +30,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiuzhu.accounts.models import AuditAction
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import get_scoped_or_404, user_has_perm
-from jiuzhu.accounts.services import audit_record
-from jiuzhu.core.http import need_perm, not_found, request_user
+from jiuzhu.core.http import need_perm, not_found, private_file_response, request_user
 from jiuzhu.services import choices as c
 from jiuzhu.services import order_selectors as sel
 from jiuzhu.services.models import Need, Provider, ProviderMember, ServiceOrder
@@ -373,7 +370,6 @@ def _staff_page(
             "balance": balance,
             "unit_label": unit_label(order.plan.unit) if order.plan else "",
             "debits": list(order.debits.order_by("created_at", "id")),
-            "rating_link": svc.rating_link(order) if served and manages else "",
             "may_rate": served and manages,
             "may_dispute": served and manages,
             "may_resolve": order.status == c.OrderStatus.DISPUTED and manages,
@@ -554,22 +550,14 @@ def orders_photo(request: HttpRequest, order_id: int, which: str) -> HttpRespons
     if which not in ("in", "out"):
         not_found(request)
     order = sel.order_visible(user=request.user, order_id=order_id)
-    photo = order.check_in_photo if which == "in" else order.check_out_photo
-    if not photo:
-        not_found(request)
-    audit_record(
-        actor=request_user(request),
-        action=AuditAction.VIEW,
-        request=request,
+    return private_file_response(
+        request,
+        order.check_in_photo if which == "in" else order.check_out_photo,
         object_type="services.order",
         object_id=order.pk,
         region_code=order.region_id,
         detail={"photo": which},
     )
-    content_type = mimetypes.guess_type(photo.name)[0] or "application/octet-stream"
-    response = FileResponse(photo.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- the beneficiary's rating page (public) --------------------------------------------

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiuzhu.core.masking import mask_name
 from jiuzhu.services import choices as c
 from jiuzhu.services.models.catalogue import MONEY, ServiceItem
 
@@ -207,3 +208,7 @@ class Volunteer(models.Model):
 
     def __str__(self) -> str:
         return f"volunteer {self.pk}"
+
+    @property
+    def name_masked(self) -> str:
+        return mask_name(self.name)

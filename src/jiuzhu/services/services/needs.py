@@ -147,10 +147,21 @@ def need_create(
 
 
 def need_mark_dispatching(*, need: Need) -> Need:
-    """An order was placed for the need (点单): it waits for a provider."""
+    """An order was placed for the need (点单): it waits for a provider. Re-reads the
+    need under a row lock, so an order placed while someone cancels or closes the need
+    is refused (and its transaction, with any voucher debit, rolled back) instead of
+    bringing the need back."""
+    need = Need.objects.select_for_update().get(pk=need.pk)
     if need.status in (c.NeedStatus.DRAFT, c.NeedStatus.DISPATCHING):
         need.status = c.NeedStatus.DISPATCHING
         need.save(update_fields=["status", "updated_at"])
+    elif need.status != c.NeedStatus.IN_SERVICE:
+        raise ValidationError(
+            {
+                "need": _("This need cannot be ordered now (%(status)s).")
+                % {"status": need.get_status_display()}
+            }
+        )
     return need
 
 
@@ -164,6 +175,9 @@ def need_mark_reopened(*, need: Need) -> Need:
 
 
 def need_mark_in_service(*, need: Need) -> Need:
+    """Service started (a check-in). Locked re-read: a need cancelled meanwhile stays
+    cancelled."""
+    need = Need.objects.select_for_update().get(pk=need.pk)
     if need.status in (c.NeedStatus.DISPATCHING, c.NeedStatus.CLAIMED):
         need.status = c.NeedStatus.IN_SERVICE
         need.save(update_fields=["status", "updated_at"])

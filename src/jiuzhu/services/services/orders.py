@@ -28,6 +28,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -392,6 +393,10 @@ def order_check_in(
     when = at or now
     if when > now + datetime.timedelta(minutes=5):
         raise ValidationError({"at": _("The time cannot be in the future.")})
+    if order.accepted_at is not None and when < order.accepted_at:
+        # A time given by hand (a worker without signal fills it in afterwards) may not
+        # put the visit before the order was even accepted: the record must be true.
+        raise ValidationError({"at": _("The time cannot be before the order was accepted.")})
     latitude, longitude = _position(lat, lon)
     checked = _photo(photo, "photo")
     order.worker = actor
@@ -601,7 +606,7 @@ def rating_link_send(*, order: ServiceOrder) -> bool:
     phone = _beneficiary_phone(order)
     if not phone:
         return False
-    link = rating_link(order)
+    link = settings.JIUZHU_PUBLIC_URL + rating_link(order)
     notify(
         kind="order_rating",
         subject=_("How was the service?"),
