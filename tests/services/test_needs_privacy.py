@@ -276,3 +276,28 @@ def test_publishing_without_consent_is_refused_everywhere(
         == 404
     )
     assert not Need.objects.filter(status="published").exists()
+
+
+def test_a_need_taken_off_the_market_shows_nothing_to_a_late_claimant(
+    personas: Personas, family: Family
+) -> None:
+    # given a published wish, taken off the market and its public text edited
+    from jiuzhu.services.services.needs import need_unpublish
+
+    need = published(personas, family)
+    need_unpublish(actor=personas.village_assistant, need=need)
+    need.refresh_from_db()
+    need_set_public_face(
+        actor=personas.village_assistant,
+        need=need,
+        public_title="新的标题",
+        public_summary="还没有公开的新文字。",
+    )
+    helper = make_volunteer("late_v", valid_id(812))
+    # when a claimant who still had the page open presses "claim"
+    response = login(Client(), helper).post(
+        reverse("services:needs_market_claim_create", args=[need.pk])
+    )
+    # then it is gone, and the unpublished text is not shown
+    assert response.status_code == 404
+    assert "还没有公开的新文字" not in response.content.decode()

@@ -677,12 +677,24 @@ def market_claim_create_view(request: HttpRequest, need_id: int) -> HttpResponse
             actor=user, need=need, message=request.POST.get("message", "")
         )
     except claim_services.ClaimConflict as exc:
-        # Whoever came second sees the public face they saw before and who was first.
+        # Whoever came second sees the public face they saw before and who was first;
+        # a need taken off the market meanwhile is gone (its face may have been edited).
         need.refresh_from_db()
+        if need.status not in MARKET_HISTORY_STATUSES:
+            not_found(request)
         return _market_need_page(request, need_id, _errors(exc), status=409, need=need)
     except (ValidationError, PermissionDenied) as exc:
         return _market_need_page(request, need_id, _errors(exc), status=422, need=need)
     return redirect("services:needs_market_claim", claim_id=claim.pk)
+
+
+# A need someone claimed first is still shown to the second claimant in these states.
+MARKET_HISTORY_STATUSES = (
+    c.NeedStatus.PUBLISHED,
+    c.NeedStatus.CLAIMED,
+    c.NeedStatus.IN_SERVICE,
+    c.NeedStatus.FULFILLED,
+)
 
 
 @login_required
