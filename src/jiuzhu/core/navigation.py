@@ -8,6 +8,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
@@ -44,7 +45,9 @@ def navigation_for(user: Any) -> list[NavItem]:
     # The service catalogue is not personal data: everyone signed in may read it.
     items.append(NavItem(_("Services"), reverse("services:catalogue"), "services"))
     if user_has_perm(user, Perm.MANAGE_NEEDS):
-        items.append(NavItem(_("Needs"), reverse("services:needs_list"), "needs"))
+        items.append(
+            NavItem(pgettext_lazy("delivery", "Needs"), reverse("services:needs_list"), "needs")
+        )
     if user_has_perm(user, Perm.DISPATCH):
         items.append(NavItem(_("Dispatch"), reverse("services:dispatch_console"), "dispatch"))
     if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
