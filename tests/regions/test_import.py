@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ from jiuzhu.regions.models import Level, Region
 from jiuzhu.regions.selectors import region_full_name
 from jiuzhu.regions.services import regions_import_nbs, regions_load_demo_county
 
-SHARED_REGIONS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "regions"
+# ../shared next to the checkout, or JIUZHU_SHARED_DIR (CI sets it for a clone elsewhere).
+SHARED = Path(os.environ.get("JIUZHU_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
+SHARED_REGIONS = SHARED / "data" / "regions"
 
 
 @pytest.mark.django_db
