@@ -65,6 +65,7 @@ from jiuzhu.applications.services.self_service import (
     self_application_close,
     self_application_phone,
 )
+from jiuzhu.core.form_input import error_messages
 from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.monitoring.selectors import warning_get
 from jiuzhu.regions.models import Region
@@ -108,11 +109,7 @@ SOURCE_LABELS = {
 
 
 def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, PermissionDenied):
-        return [str(exc) or _("You may not do this for this household.")]
-    if hasattr(exc, "error_dict"):
-        return [m for messages in exc.message_dict.values() for m in messages]
-    return list(exc.messages)
+    return error_messages(exc, denied=_("You may not do this for this household."))
 
 
 def _month(text: str) -> datetime.date | None:

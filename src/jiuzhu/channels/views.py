@@ -32,6 +32,7 @@ from jiuzhu.channels import conf, selectors, services
 from jiuzhu.channels.models import CallEvent, CallTicket
 from jiuzhu.channels.notifications import notification_mark_read, notifications_mark_all_read
 from jiuzhu.channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_valid
+from jiuzhu.core.form_input import error_messages
 from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.services import choices as sc
@@ -185,14 +186,6 @@ def _ticket(request: HttpRequest, ticket_id: int) -> CallTicket:
     return ticket
 
 
-def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, PermissionDenied):
-        return [str(exc) or _("You may not do this.")]
-    if hasattr(exc, "error_dict"):
-        return [m for messages in exc.message_dict.values() for m in messages]
-    return list(exc.messages)
-
-
 def _items() -> list[ServiceItem]:
     return list(ServiceItem.objects.filter(is_active=True).order_by("tier", "category", "code"))
 
@@ -234,7 +227,7 @@ def ticket_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
                     note=form["note"],
                 )
         except (ValidationError, PermissionDenied) as exc:
-            errors = _errors(exc)
+            errors = error_messages(exc)
         else:
             return redirect("channels:ticket", ticket.pk)
     members: list[Person] = []

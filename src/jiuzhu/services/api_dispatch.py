@@ -30,6 +30,7 @@ from jiuzhu.core.http import request_user
 from jiuzhu.services import dispatch_selectors as sel
 from jiuzhu.services.models import DispatchOffer, Provider, ProviderMember, ServiceOrder
 from jiuzhu.services.services import dispatch as svc
+from jiuzhu.services.services.orders import order_create
 
 router = Router(tags=["services: dispatch"])
 
@@ -223,8 +224,6 @@ def dispatch_need(request: HttpRequest, need_id: int, body: NeedOrderIn) -> Stat
     it at once (a one-key call's urgent need)."""
     user = _dispatcher(request)
     need = sel.need_for_dispatcher(user=user, need_id=need_id)
-    from jiuzhu.services.services.orders import order_create
-
     with service_errors():
         order = order_create(
             actor=user, need=need, service_date=body.service_date or timezone.localdate()

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
+from jiuzhu.core.form_input import date_or_none, error_messages
 from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.services import choices as c
@@ -45,25 +46,10 @@ def _weekdays() -> list[tuple[int, str]]:
     return [(n, _(label)) for n, label in WEEKDAYS]
 
 
-def _messages(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, PermissionDenied):
-        return [str(exc) or _("You may not do this.")]
-    if hasattr(exc, "error_dict"):
-        return [m for messages in exc.message_dict.values() for m in messages]
-    return list(exc.messages)
-
-
 def _fields(exc: ValidationError | PermissionDenied) -> list[str]:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         return list(exc.message_dict)
     return []
-
-
-def _date(text: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
 
 
 def _area(request: HttpRequest) -> str:
@@ -168,7 +154,7 @@ def _provider_form(
         {
             "provider": provider,
             "form": form,
-            "errors": _messages(exc) if exc else [],
+            "errors": error_messages(exc) if exc else [],
             "error_fields": _fields(exc) if exc else [],
             "kinds": c.ProviderKind.choices,
             "regions": _regions_in_area(_area(request), (Level.COUNTY, Level.TOWN)),
@@ -256,8 +242,8 @@ def _contract_fields(post: Any) -> svc.ContractFields:
     return svc.ContractFields(
         number=post.get("number", ""),
         capacity_per_day=post.get("capacity_per_day", ""),
-        valid_from=_date(post.get("valid_from", "")),
-        valid_to=_date(post.get("valid_to", "")),
+        valid_from=date_or_none(post.get("valid_from", "")),
+        valid_to=date_or_none(post.get("valid_to", "")),
         budget=post.get("budget", ""),
         note=post.get("note", ""),
         areas=post.getlist("areas"),
@@ -307,7 +293,7 @@ def _contract_form(
             "rows": rows,
             "areas": _regions_in_area(_area(request), (Level.COUNTY, Level.TOWN, Level.VILLAGE)),
             "chosen_areas": set(form.get("areas", [])),
-            "errors": _messages(exc) if exc else [],
+            "errors": error_messages(exc) if exc else [],
             "error_fields": _fields(exc) if exc else [],
             "active_nav": "services",
         },
@@ -371,7 +357,7 @@ def contract_view(request: HttpRequest, contract_id: int) -> HttpResponse:
             )
             return redirect("services:directory_contract", contract_id=contract.pk)
         except (ValidationError, PermissionDenied) as exc:
-            errors = _messages(exc)
+            errors = error_messages(exc)
     return render(
         request,
         "services/directory/contract.html",
@@ -450,7 +436,7 @@ def member_new_view(request: HttpRequest, provider_id: int) -> HttpResponse:
                 },
             )
         except (ValidationError, PermissionDenied) as exc:
-            errors, error_fields = _messages(exc), _fields(exc)
+            errors, error_fields = error_messages(exc), _fields(exc)
     return render(
         request,
         "services/directory/member_form.html",
@@ -489,7 +475,7 @@ def member_active_view(request: HttpRequest, member_id: int) -> HttpResponse:
                 "members": sel.provider_members(provider),
                 "may_manage": sel.may_manage_provider(request.user, provider),
                 "may_staff": True,
-                "errors": _messages(exc),
+                "errors": error_messages(exc),
                 "active_nav": "services",
             },
             status=422,
@@ -555,7 +541,7 @@ def volunteer_view(request: HttpRequest, volunteer_id: int) -> HttpResponse:
             )
             return redirect("services:directory_volunteer", volunteer_id=volunteer.pk)
         except (ValidationError, PermissionDenied) as exc:
-            errors = _messages(exc)
+            errors = error_messages(exc)
             volunteer.refresh_from_db()
     return render(
         request,
@@ -705,7 +691,7 @@ def me_view(request: HttpRequest) -> HttpResponse:
             errors = (
                 exc.message_dict
                 if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
-                else {"__all__": _messages(exc)}
+                else {"__all__": error_messages(exc)}
             )
     form = _posted(request.POST, "skills", "weekdays") if errors else _profile_initial(volunteer)
     if errors:

@@ -37,6 +37,7 @@ from django.utils import timezone
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import scoped, user_has_perm
 from jiuzhu.services import choices as c
+from jiuzhu.services.directory_selectors import member_of_user
 from jiuzhu.services.models import (
     ContractItem,
     DispatchOffer,
@@ -423,8 +424,6 @@ def manager_membership(user: Any) -> ProviderMember | None:
     provider, with the right to serve orders."""
     if not user_has_perm(user, Perm.SERVE_ORDERS):
         return None
-    from jiuzhu.services.directory_selectors import member_of_user
-
     member = member_of_user(user)
     if member is None or not member.is_manager:
         return None

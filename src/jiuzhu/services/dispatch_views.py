@@ -30,33 +30,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiuzhu.accounts.roles import Perm
+from jiuzhu.core.form_input import date_or_none, error_messages, int_or_none
 from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.services import choices as c
 from jiuzhu.services import dispatch_selectors as sel
 from jiuzhu.services.models import DispatchOffer, Provider, ServiceOrder
 from jiuzhu.services.services import dispatch as svc
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, PermissionDenied):
-        return [str(exc) or _("You may not do this.")]
-    if hasattr(exc, "error_dict"):
-        return [m for messages_ in exc.message_dict.values() for m in messages_]
-    return list(exc.messages)
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return int((text or "").strip())
-    except ValueError:
-        return None
-
-
-def _date(text: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
+from jiuzhu.services.services.orders import order_create
 
 
 def _minutes_left(moment: datetime.datetime, now: datetime.datetime) -> int:
@@ -120,7 +100,7 @@ def run(request: HttpRequest) -> HttpResponse:
     try:
         result = svc.dispatch_orders(actor=request_user(request))
     except (ValidationError, PermissionDenied) as exc:
-        return _console(request, errors=_errors(exc), status=422)
+        return _console(request, errors=error_messages(exc), status=422)
     _report(request, result)
     return redirect("services:dispatch_console")
 
@@ -133,15 +113,13 @@ def need_order(request: HttpRequest, need_id: int) -> HttpResponse:
     need_perm(request, Perm.DISPATCH)
     user = request_user(request)
     need = sel.need_for_dispatcher(user=user, need_id=need_id)
-    from jiuzhu.services.services.orders import order_create
-
-    day = _date(request.POST.get("service_date")) or timezone.localdate()
+    day = date_or_none(request.POST.get("service_date")) or timezone.localdate()
     try:
         order = order_create(actor=user, need=need, service_date=day)
         offer = svc.dispatch_one(actor=user, order=order)
     except (ValidationError, PermissionDenied) as exc:
         form = {"need": need.pk, "service_date": request.POST.get("service_date", "")}
-        return _console(request, errors=_errors(exc), form=form, status=422)
+        return _console(request, errors=error_messages(exc), form=form, status=422)
     if offer is None:
         messages.warning(request, _("The order is placed; no provider can take it now."))
     else:
@@ -195,7 +173,7 @@ def order_dispatch(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         offer = svc.dispatch_one(actor=user, order=order)
     except (ValidationError, PermissionDenied) as exc:
-        return _order_page(request, order, errors=_errors(exc), status=422)
+        return _order_page(request, order, errors=error_messages(exc), status=422)
     if offer is None:
         messages.warning(request, _("No provider can take this order now."))
     return redirect("services:dispatch_order", order.pk)
@@ -212,14 +190,14 @@ def order_override(request: HttpRequest, order_id: int) -> HttpResponse:
         "reason": request.POST.get("reason", ""),
     }
     try:
-        provider_id = _int(form["provider"])
+        provider_id = int_or_none(form["provider"])
         provider = Provider.objects.filter(pk=provider_id).first() if provider_id else None
         if provider is None:
             raise ValidationError({"provider": _("Choose a provider.")})
         svc.dispatch_override(actor=user, order=order, provider=provider, reason=form["reason"])
     except (ValidationError, PermissionDenied) as exc:
         order.refresh_from_db()
-        return _order_page(request, order, errors=_errors(exc), form=form, status=422)
+        return _order_page(request, order, errors=error_messages(exc), form=form, status=422)
     return redirect("services:dispatch_order", order.pk)
 
 
@@ -309,7 +287,7 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
     form = {"worker": request.POST.get("worker", "")}
     try:
         worker = None
-        worker_id = _int(form["worker"])
+        worker_id = int_or_none(form["worker"])
         if form["worker"].strip():
             chosen = next(
                 (m for m in sel.provider_workers(member.provider_id) if m.user_id == worker_id),
@@ -323,7 +301,7 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
         order = svc.offer_accept(actor=user, offer=offer, worker=worker)
     except (ValidationError, PermissionDenied) as exc:
         offer.refresh_from_db()
-        return _offer_page(request, offer, errors=_errors(exc), form=form, status=422)
+        return _offer_page(request, offer, errors=error_messages(exc), form=form, status=422)
     return redirect("services:orders_work_order", order.pk)
 
 
@@ -338,6 +316,6 @@ def offer_decline(request: HttpRequest, offer_id: int) -> HttpResponse:
         svc.offer_decline(actor=user, offer=offer, reason=form["reason"])
     except (ValidationError, PermissionDenied) as exc:
         offer.refresh_from_db()
-        return _offer_page(request, offer, errors=_errors(exc), form=form, status=422)
+        return _offer_page(request, offer, errors=error_messages(exc), form=form, status=422)
     messages.success(request, _("Declined: the order goes to another provider."))
     return redirect("services:dispatch_offers")

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import get_scoped_or_404, user_has_perm
+from jiuzhu.core.form_input import date_or_none, error_messages, local_datetime
 from jiuzhu.core.http import need_perm, not_found, private_file_response, request_user
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry.models import Household
@@ -42,29 +43,6 @@ from jiuzhu.services.selectors import items_for_region
 from jiuzhu.services.services import claims as claim_services
 from jiuzhu.services.services import needs as need_services
 from jiuzhu.services.services.needs import XLSX
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, PermissionDenied):
-        return [str(exc) or _("You may not do this.")]
-    if hasattr(exc, "error_dict"):
-        return [m for messages in exc.message_dict.values() for m in messages]
-    return list(exc.messages)
-
-
-def _when(text: str) -> datetime.datetime | None:
-    """A datetime-local field; ValueError for text that is not one."""
-    text = text.strip()
-    if not text:
-        return None
-    return timezone.make_aware(datetime.datetime.fromisoformat(text))
-
-
-def _date(text: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(text.strip())
-    except ValueError:
-        return None
 
 
 def _xlsx(content: bytes, name: str) -> HttpResponse:
@@ -182,8 +160,8 @@ def _create_from_form(request: HttpRequest, origin: dict[str, Any]) -> Need:
     if post.get("person") and person is None:
         raise ValidationError({"person": _("Choose a member of this household.")})
     try:
-        window_start = _when(post.get("window_start", ""))
-        window_end = _when(post.get("window_end", ""))
+        window_start = local_datetime(post.get("window_start", ""))
+        window_end = local_datetime(post.get("window_end", ""))
     except ValueError as exc:
         raise ValidationError({"window_start": _("Enter the date and time.")}) from exc
     urgency = post.get("urgency", c.Urgency.NORMAL)
@@ -253,7 +231,7 @@ def needs_new_view(request: HttpRequest) -> HttpResponse:
             need = _create_from_form(request, origin)
             return redirect("services:needs_detail", need_id=need.pk)
         except (ValidationError, PermissionDenied) as exc:
-            errors = _errors(exc)
+            errors = error_messages(exc)
     if errors:
         form: Any = request.POST
     else:
@@ -388,9 +366,9 @@ def _act(request: HttpRequest, need_id: int, section: str, step: Any) -> HttpRes
     try:
         step(need)
     except claim_services.ClaimConflict as exc:
-        return _need_page(request, need_id, _errors(exc), section, status=409)
+        return _need_page(request, need_id, error_messages(exc), section, status=409)
     except (ValidationError, PermissionDenied) as exc:
-        return _need_page(request, need_id, _errors(exc), section)
+        return _need_page(request, need_id, error_messages(exc), section)
     return redirect(f"{reverse('services:needs_detail', args=[need_id])}#{section}")
 
 
@@ -403,7 +381,7 @@ def needs_consent_view(request: HttpRequest, need_id: int) -> HttpResponse:
         if person is None:
             raise ValidationError({"person": _("Choose the member who consented.")})
         try:
-            at = _when(request.POST.get("at", ""))
+            at = local_datetime(request.POST.get("at", ""))
         except ValueError as exc:
             raise ValidationError({"at": _("Enter the date and time.")}) from exc
         need_services.need_record_consent(
@@ -546,8 +524,8 @@ def needs_stats_view(request: HttpRequest) -> HttpResponse:
     if not area:
         not_found(request)
     today = timezone.localdate()
-    start = _date(request.GET.get("from", "")) or datetime.date(today.year, 1, 1)
-    end = _date(request.GET.get("to", "")) or today
+    start = date_or_none(request.GET.get("from", "")) or datetime.date(today.year, 1, 1)
+    end = date_or_none(request.GET.get("to", "")) or today
     errors: list[str] = []
     if end < start:
         errors.append(_("The end cannot be before the start."))
@@ -682,9 +660,9 @@ def market_claim_create_view(request: HttpRequest, need_id: int) -> HttpResponse
         need.refresh_from_db()
         if need.status not in MARKET_HISTORY_STATUSES:
             not_found(request)
-        return _market_need_page(request, need_id, _errors(exc), status=409, need=need)
+        return _market_need_page(request, need_id, error_messages(exc), status=409, need=need)
     except (ValidationError, PermissionDenied) as exc:
-        return _market_need_page(request, need_id, _errors(exc), status=422, need=need)
+        return _market_need_page(request, need_id, error_messages(exc), status=422, need=need)
     return redirect("services:needs_market_claim", claim_id=claim.pk)
 
 
@@ -757,7 +735,7 @@ def market_claim_act_view(request: HttpRequest, claim_id: int, action: str) -> H
                 actor=user, claim=claim, reason=request.POST.get("reason", "")
             )
     except (ValidationError, PermissionDenied) as exc:
-        return _claim_page(request, claim_id, _errors(exc))
+        return _claim_page(request, claim_id, error_messages(exc))
     return redirect("services:needs_market_claim", claim_id=claim_id)
 
 

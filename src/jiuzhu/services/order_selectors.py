@@ -22,6 +22,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import scoped, user_has_perm
 from jiuzhu.registry.models import TimelineEvent
 from jiuzhu.services import choices as c
+from jiuzhu.services.directory_selectors import member_of_user
 from jiuzhu.services.models import ProviderMember, ServiceOrder
 
 ORDER_RELATED = ("item", "provider", "household", "person", "region", "worker", "plan_item")
@@ -29,13 +30,7 @@ ORDER_RELATED = ("item", "provider", "household", "person", "region", "worker", 
 
 def membership_of(user: Any) -> ProviderMember | None:
     """The user's active membership of an active provider (provider staff only)."""
-    if not user_has_perm(user, Perm.SERVE_ORDERS):
-        return None
-    return (
-        ProviderMember.objects.filter(user=user, is_active=True, provider__is_active=True)
-        .select_related("provider")
-        .first()
-    )
+    return member_of_user(user) if user_has_perm(user, Perm.SERVE_ORDERS) else None
 
 
 def orders_for_staff(user: Any) -> QuerySet[ServiceOrder]:

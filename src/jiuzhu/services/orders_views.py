@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import get_scoped_or_404, user_has_perm
+from jiuzhu.core.form_input import date_or_none, error_messages, int_or_none
 from jiuzhu.core.http import need_perm, not_found, private_file_response, request_user
 from jiuzhu.services import choices as c
 from jiuzhu.services import order_selectors as sel
@@ -39,21 +40,6 @@ from jiuzhu.services.models import Need, Provider, ProviderMember, ServiceOrder
 from jiuzhu.services.services import orders as svc
 from jiuzhu.services.services.plans import unit_label
 from jiuzhu.services.services.vouchers import voucher_balance
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, PermissionDenied):
-        return [str(exc) or _("You may not do this.")]
-    if hasattr(exc, "error_dict"):
-        return [m for messages in exc.message_dict.values() for m in messages]
-    return list(exc.messages)
-
-
-def _date(text: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
 
 
 def _datetime(text: str | None) -> datetime.datetime | None:
@@ -176,7 +162,7 @@ def _work_act(
     except (ValidationError, PermissionDenied) as exc:
         order.refresh_from_db()
         form = {key: request.POST.get(key, "") for key in form_keys}
-        return _work_page(request, order, errors=_errors(exc), form=form, status=422)
+        return _work_page(request, order, errors=error_messages(exc), form=form, status=422)
     return redirect("services:orders_work_order", order.pk)
 
 
@@ -184,7 +170,7 @@ def _work_act(
 @require_POST
 def work_assign(request: HttpRequest, order_id: int) -> HttpResponse:
     def act(order: ServiceOrder) -> None:
-        chosen = _int(request.POST.get("worker"))
+        chosen = int_or_none(request.POST.get("worker"))
         member = (
             ProviderMember.objects.filter(provider=order.provider, user_id=chosen).first()
             if chosen is not None and order.provider is not None
@@ -230,7 +216,7 @@ def work_tick(request: HttpRequest, order_id: int, index: int) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except (ValidationError, PermissionDenied) as exc:
-        error = " ".join(_errors(exc))
+        error = " ".join(error_messages(exc))
         order.refresh_from_db()
     if not request.headers.get("HX-Request"):
         if error:
@@ -305,24 +291,17 @@ def work_phone(request: HttpRequest, order_id: int) -> HttpResponse:
 # --- staff pages (/services/orders/) ---------------------------------------------------
 
 
-def _int(text: str | None) -> int | None:
-    try:
-        return int((text or "").strip())
-    except ValueError:
-        return None
-
-
 @login_required
 def orders_list(request: HttpRequest) -> HttpResponse:
     need_perm(request, Perm.VIEW_PERSONAL_DATA)
     params = request.GET
     filters = sel.OrderFilters(
         status=params.get("status", "") if params.get("status") in c.OrderStatus.values else "",
-        provider=_int(params.get("provider")),
-        date_from=_date(params.get("from")),
-        date_to=_date(params.get("to")),
+        provider=int_or_none(params.get("provider")),
+        date_from=date_or_none(params.get("from")),
+        date_to=date_or_none(params.get("to")),
         region=params.get("region", "").strip()[:12],
-        household=_int(params.get("household")),
+        household=int_or_none(params.get("household")),
     )
     orders = sel.orders_filtered(request.user, filters)
     page = Paginator(orders, 50).get_page(params.get("page"))
@@ -409,7 +388,7 @@ def _staff_act(
     except (ValidationError, PermissionDenied) as exc:
         order.refresh_from_db()
         form = {key: request.POST.get(key, "") for key in form_keys}
-        return _staff_page(request, order, errors=_errors(exc), form=form, status=422)
+        return _staff_page(request, order, errors=error_messages(exc), form=form, status=422)
     return redirect("services:orders_detail", order.pk)
 
 
@@ -497,7 +476,7 @@ def orders_new(request: HttpRequest) -> HttpResponse:
     need = get_scoped_or_404(
         request.user,
         Need.objects.select_related("item", "plan_item__plan", "household", "person"),
-        pk=_int(source.get("need")),
+        pk=int_or_none(source.get("need")),
     )
     form = {
         "service_date": source.get("service_date", "") or timezone.localdate().isoformat(),
@@ -507,7 +486,7 @@ def orders_new(request: HttpRequest) -> HttpResponse:
     }
     errors: list[str] = []
     if request.method == "POST":
-        day = _date(form["service_date"])
+        day = date_or_none(form["service_date"])
         try:
             if day is None:
                 raise ValidationError({"service_date": _("Enter the service date.")})
@@ -520,11 +499,11 @@ def orders_new(request: HttpRequest) -> HttpResponse:
                 window_end=_datetime(form["window_end"]),
             )
         except (ValidationError, PermissionDenied) as exc:
-            errors = _errors(exc)
+            errors = error_messages(exc)
         else:
             return redirect("services:orders_detail", order.pk)
     balance = (
-        voucher_balance(need.plan_item.plan, on=_date(form["service_date"]))
+        voucher_balance(need.plan_item.plan, on=date_or_none(form["service_date"]))
         if need.plan_item is not None
         else None
     )
@@ -587,7 +566,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request,
                 "services/orders/rate.html",
-                {**context, "state": "open", "errors": _errors(exc), "form": form},
+                {**context, "state": "open", "errors": error_messages(exc), "form": form},
                 status=422,
             )
         return render(request, "services/orders/rate.html", {**context, "state": "thanks"})

@@ -6,7 +6,6 @@ what was typed kept."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -25,6 +24,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.assessment.selectors import assessment_get, tier_of
 from jiuzhu.assessment.services import COLOUR_LABELS
+from jiuzhu.core.form_input import date_or_none, error_messages, local_datetime
 from jiuzhu.core.http import need_perm, not_found, request_user
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry.selectors import household_members
@@ -35,21 +35,6 @@ from jiuzhu.services.models import ConfigRevision, EntitlementRule, PlanItem, Se
 from jiuzhu.services.services import catalogue, entitlements, plans
 from jiuzhu.services.services.exports import LIST_TITLES, list_export
 from jiuzhu.services.stages import first_open_stage_with_room, stage_caps
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, PermissionDenied):
-        return [str(exc) or _("You may not do this.")]
-    if hasattr(exc, "error_dict"):
-        return [m for messages in exc.message_dict.values() for m in messages]
-    return list(exc.messages)
-
-
-def _date(text: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(text.strip())
-    except ValueError:
-        return None
 
 
 def _area(request: HttpRequest) -> str:
@@ -215,7 +200,7 @@ def item_new_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("services:item", item_id=item.pk)
         except (ValidationError, PermissionDenied) as exc:
-            return _item_form(request, None, _errors(exc), _posted(request.POST))
+            return _item_form(request, None, error_messages(exc), _posted(request.POST))
     return _item_form(request, None, [], {"unit": c.Unit.TIME, "hours_per_unit": "1"})
 
 
@@ -252,7 +237,7 @@ def item_edit_view(request: HttpRequest, item_id: int) -> HttpResponse:
             item.refresh_from_db()
             form = _posted(request.POST) if action == "save" else _item_initial(item)
             form.setdefault("reason", request.POST.get("reason", ""))
-            return _item_form(request, item, _errors(exc), form)
+            return _item_form(request, item, error_messages(exc), form)
     return _item_form(request, item, [], _item_initial(item))
 
 
@@ -271,8 +256,8 @@ def _rule_fields(post: Any) -> entitlements.RuleFields:
         open_after_months=entitlements.numbers_from_text(post.get("open_after_months", "")),
         instruments=[i for i in post.getlist("instruments") if i],
         target_groups=post.getlist("target_groups"),
-        valid_from=_date(post.get("valid_from", "")),
-        valid_to=_date(post.get("valid_to", "")),
+        valid_from=date_or_none(post.get("valid_from", "")),
+        valid_to=date_or_none(post.get("valid_to", "")),
         note=post.get("note", ""),
     )
 
@@ -369,7 +354,7 @@ def rule_new_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("services:rule", rule_id=rule.pk)
         except (ValidationError, PermissionDenied) as exc:
-            return _rule_form(request, None, _errors(exc), _posted(request.POST))
+            return _rule_form(request, None, error_messages(exc), _posted(request.POST))
     initial = {
         "unit": c.EntitlementUnit.YUAN,
         "period": c.Period.YEAR,
@@ -412,7 +397,7 @@ def rule_view(request: HttpRequest, rule_id: int) -> HttpResponse:
             rule.refresh_from_db()
             form = _posted(request.POST) if action == "save" else _rule_initial(rule)
             form["code"] = rule.code
-            return _rule_form(request, rule, _errors(exc), form)
+            return _rule_form(request, rule, error_messages(exc), form)
     return _rule_form(request, rule, [], _rule_initial(rule))
 
 
@@ -435,11 +420,11 @@ def plan_new_view(request: HttpRequest) -> HttpResponse:
             rule = selectors.rule_get(user=request.user, rule_id=int(params.get("rule") or 0))
             if rule is None:
                 raise ValidationError({"rule": _("Choose an entitlement.")})
-            start = _date(params.get("period_start", ""))
+            start = date_or_none(params.get("period_start", ""))
             if start is None:
                 raise ValidationError({"period_start": _("Enter the day the plan starts.")})
             end_text = params.get("period_end", "").strip()
-            end = _date(end_text) if end_text else None
+            end = date_or_none(end_text) if end_text else None
             if end_text and end is None:
                 raise ValidationError({"period_end": _("Enter a date.")})
             plan = plans.plan_create(
@@ -452,7 +437,7 @@ def plan_new_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("services:plan", plan_id=plan.pk)
         except (ValidationError, PermissionDenied) as exc:
-            errors = _errors(exc)
+            errors = error_messages(exc)
     groups = selectors.household_groups_of(assessment.household_id, day=today)
     offered = []
     for rule in selectors.rules_visible(user=request.user):
@@ -611,7 +596,7 @@ def _plan_act(
     try:
         step(plan)
     except (ValidationError, PermissionDenied) as exc:
-        return _plan_page(request, plan_id, _errors(exc), section)
+        return _plan_page(request, plan_id, error_messages(exc), section)
     return redirect(f"{reverse('services:plan', args=[plan_id])}#{section}")
 
 
@@ -664,13 +649,10 @@ def plan_agree_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         person = next((m for m in members if str(m.pk) == request.POST.get("person")), None)
         if person is None:
             raise ValidationError({"person": _("Choose the member of the household who agreed.")})
-        when_text = request.POST.get("agreed_at", "").strip()
-        agreed_at = None
-        if when_text:
-            try:
-                agreed_at = timezone.make_aware(datetime.datetime.fromisoformat(when_text))
-            except ValueError as exc:
-                raise ValidationError({"agreed_at": _("Enter the date and time.")}) from exc
+        try:
+            agreed_at = local_datetime(request.POST.get("agreed_at"))
+        except ValueError as exc:
+            raise ValidationError({"agreed_at": _("Enter the date and time.")}) from exc
         plans.plan_agree(
             actor=request_user(request),
             plan=plan,
@@ -710,8 +692,8 @@ def _filters(request: HttpRequest) -> ListFilters:
         category=params.get("category", "") if params.get("category") in c.Category.values else "",
         tier=params.get("tier", "") if params.get("tier") in c.Tier.values else "",
         stage=int(stage) if stage.isdigit() else None,
-        date_from=_date(params.get("from", "")),
-        date_to=_date(params.get("to", "")),
+        date_from=date_or_none(params.get("from", "")),
+        date_to=date_or_none(params.get("to", "")),
     )
 
 
