@@ -48,6 +48,11 @@ class Perm(enum.StrEnum):
     DISPATCH = "dispatch"  # the dispatcher's console: batch dispatch, overrides (派单)
     SERVE_ORDERS = "serve_orders"  # provider staff: answer offers, serve their orders
     CLAIM_NEEDS = "claim_needs"  # volunteers, donors, organisations: the claim market
+    SUPERVISE = "supervise"  # read the supervision console, scorecards, ledger, statistics
+    REVISIT = "revisit"  # do revisits (回访) and take complaints
+    DECIDE_LIGHTS = "decide_lights"  # lights, rectifications, exit reviews, thresholds
+    MANAGE_PROJECTS = "manage_projects"  # purchase-of-service projects and evaluations
+    MANAGE_FUNDS = "manage_funds"  # funding sources, donations, postings and reversals
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -73,6 +78,11 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_PROVIDERS,
             Perm.MANAGE_NEEDS,
             Perm.DISPATCH,
+            Perm.SUPERVISE,
+            Perm.REVISIT,
+            Perm.DECIDE_LIGHTS,
+            Perm.MANAGE_PROJECTS,
+            Perm.MANAGE_FUNDS,
         }
     ),
     Role.TOWN_OFFICER: frozenset(
@@ -88,6 +98,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ASSESS_NEEDS,
             Perm.MANAGE_NEEDS,
             Perm.DISPATCH,
+            Perm.SUPERVISE,
+            Perm.REVISIT,
         }
     ),
     # Assistants knock on doors and phone families: they may see numbers in full, and
@@ -100,6 +112,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ENTER_APPLICATIONS,
             Perm.ASSESS_NEEDS,
             Perm.MANAGE_NEEDS,
+            Perm.REVISIT,
         }
     ),
     Role.CASEWORKER: frozenset(
@@ -113,7 +126,9 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     ),
     # Discipline inspection and audit read everything in their area and the audit log,
     # but change nothing.
-    Role.SUPERVISOR: frozenset({Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT, Perm.VIEW_FEEDS}),
+    Role.SUPERVISOR: frozenset(
+        {Perm.VIEW_PERSONAL_DATA, Perm.VIEW_AUDIT, Perm.VIEW_FEEDS, Perm.SUPERVISE}
+    ),
     # Providers, volunteers and donors never get VIEW_PERSONAL_DATA: they see public need
     # summaries, and the details only of the orders assigned to their provider or the
     # claims they were approved for (services' own selectors decide that).

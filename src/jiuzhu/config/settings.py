@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "jiuzhu.services",
     "jiuzhu.policies",
     "jiuzhu.channels",
+    "jiuzhu.supervision",
+    "jiuzhu.funds",
+    "jiuzhu.dashboards",
     "jiuzhu.synth",
 ]
 

@@ -23,5 +23,8 @@ urlpatterns = [
     path("policies/", include("jiuzhu.policies.urls")),
     path("guide/", include("jiuzhu.policies.guide_urls")),
     path("channels/", include("jiuzhu.channels.urls")),
+    path("supervision/", include("jiuzhu.supervision.urls")),
+    path("funds/", include("jiuzhu.funds.urls")),
+    path("statistics/", include("jiuzhu.dashboards.urls")),
     path("api/v1/", api.urls),
 ]

@@ -368,6 +368,32 @@ def provider_set_active(*, actor: User, provider: Provider, active: bool, reason
     return provider
 
 
+@transaction.atomic
+def provider_set_light(
+    *, provider: Provider, light: str, reason: str, actor: User | None = None
+) -> Provider:
+    """Copy the light supervision decided (supervision keeps the decision and its
+    history; this is the one column dispatch reads). ``actor`` None: the monthly
+    scorecard run decided it."""
+    if light not in c.Light.values:
+        raise ValidationError({"light": _("Unknown traffic light.")})
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    if provider.light == light:
+        return provider
+    before = provider.light
+    provider.light = light
+    provider.save(update_fields=["light", "updated_at"])
+    _audit(
+        actor,
+        AuditAction.UPDATE,
+        "services.provider",
+        provider.pk,
+        provider.region_id,
+        {"changes": {"light": [before, light]}, "reason": reason.strip()[:200]},
+    )
+    return provider
+
+
 # --- contracts -------------------------------------------------------------------------------
 
 

@@ -1,0 +1,7 @@
+"""/api/v1/supervision/ endpoints of the projects part."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["supervision"])

@@ -1,0 +1,7 @@
+"""Pages of supervision's revisits part (mounted by supervision/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
