@@ -89,6 +89,9 @@ class ServiceOrder(HouseholdScoped, models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Cancelled, no-show or disputed: why, and who said so.
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # A no-show: who was not there (services.choices.Absent); a provider's no-show counts
+    # against it in supervision's scorecard.
+    absent = models.CharField(_("absent"), max_length=12, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

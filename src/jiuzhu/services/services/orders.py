@@ -716,7 +716,7 @@ def _end(
     order.reason = reason
     order.ended_by = actor if actor is not None and actor.pk else None
     order.closed_at = now
-    order.save(update_fields=["status", "reason", "ended_by", "closed_at", "updated_at"])
+    order.save(update_fields=["status", "reason", "absent", "ended_by", "closed_at", "updated_at"])
 
 
 @transaction.atomic
@@ -783,6 +783,7 @@ def order_no_show(*, actor: User, order: ServiceOrder, absent: str, reason: str)
     text = _reason(reason)
     now = timezone.now()
     before = order.status
+    order.absent = absent
     _end(order, actor, c.OrderStatus.NO_SHOW, f"{label}: {text}"[:300], now)
     released = voucher_release(actor=actor, order=order, reason=text)
     _reopen_need(order)
