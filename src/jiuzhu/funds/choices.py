@@ -20,10 +20,26 @@ class AccountKind(models.TextChoices):
     EXPENSE = "expense", _("spent")
 
 
+class AccountRole(models.TextChoices):
+    FUND = "fund", _("fund")
+    SOURCE = "source", _("source")
+    PROJECT = "project", _("project allocation")
+    SPENT = "spent", _("spent on orders")
+    GOODS = "goods", _("goods in stock")
+    DELIVERED = "delivered", _("goods delivered")
+
+
+class SourceKind(models.TextChoices):
+    BUDGET = "budget", _("budget appropriation")
+    GOVERNMENT = "government", _("government seed money")
+    FOUNDATION = "foundation", _("foundation seed money")
+    DONATIONS = "donations", _("donations of money")
+    GOODS = "goods", _("donations of goods")
+
+
 class EntryKind(models.TextChoices):
     APPROPRIATION = "appropriation", _("budget appropriated")
-    SEED_GOVERNMENT = "seed_government", _("government seed money")
-    SEED_FOUNDATION = "seed_foundation", _("foundation seed money")
+    SEED = "seed", _("seed money (government and foundation)")
     DONATION_MONEY = "donation_money", _("donation of money")
     DONATION_GOODS = "donation_goods", _("donation of goods")
     ALLOCATION = "allocation", _("allocated to a project")

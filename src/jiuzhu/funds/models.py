@@ -7,13 +7,18 @@ entry. ``Account.balance`` (and ``quantity`` for goods) is the running natural b
 changed only by ``funds.services.entry_post`` under a row lock, and a database check
 keeps it ≥ 0: no fund, project budget or goods stock can go negative.
 
-Accounts a county's ledger uses (codes are deterministic, see services):
-  fund:<fund>            asset   money held by a funding source
-  source:<fund>:<kind>   income  where that money came from (budget, seeds, donations)
-  project:<project>      asset   money allocated to a purchase-of-service project
-  spent:<fund|project>   expense money spent on service orders
-  goods:<donation>       asset   donated goods in stock (value and quantity)
-  delivered:<donation>   expense donated goods handed to households
+Accounts a county's ledger uses (codes are deterministic, ``services.account_for``;
+<fund> and <project> are their codes, <donation> the donation's id):
+  fund:<fund>                 asset   money held by a funding source
+  source:<fund>:<source>      income  where that money came from (budget, government,
+                                      foundation, donations, goods)
+  project:<project>           asset   money allocated to a purchase-of-service project
+  spent:fund:<fund>           expense orders paid straight from a fund (voucher, charity)
+  spent:project:<project>     expense orders paid from a project's allocation
+  goods:<donation>            asset   donated goods in stock (value and quantity)
+  delivered:<donation>        expense donated goods handed to households (value, quantity)
+Goods postings carry a quantity with the amount's sign; the source of a goods donation is
+credited the quantity too, so quantities balance like amounts.
 """
 
 from __future__ import annotations
@@ -66,6 +71,9 @@ class Account(models.Model):
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(_("account"), max_length=160)
     kind = models.CharField(_("kind"), max_length=8, choices=c.AccountKind.choices)
+    # What the account is for (the code's first part) and, for a source, which source.
+    role = models.CharField(_("role"), max_length=10, choices=c.AccountRole.choices)
+    source = models.CharField(_("source"), max_length=10, choices=c.SourceKind.choices, blank=True)
     fund = models.ForeignKey(
         Fund, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
