@@ -17,8 +17,11 @@ from jiuzhu.services.services.directory import provider_set_light
 from jiuzhu.supervision import choices as c
 from jiuzhu.supervision.models import Indicator, ProjectProvider
 from jiuzhu.supervision.project_selectors import project_orders, projects_visible
-from jiuzhu.supervision.services.evaluations import evaluation_finalise, evaluation_score
-from jiuzhu.supervision.services.evaluations import evaluation_start
+from jiuzhu.supervision.services.evaluations import (
+    evaluation_finalise,
+    evaluation_score,
+    evaluation_start,
+)
 from jiuzhu.supervision.services.projects import (
     indicator_add,
     indicator_remove,
