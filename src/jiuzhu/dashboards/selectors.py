@@ -98,7 +98,7 @@ def orders_in(
 ) -> QuerySet[ServiceOrder]:
     """Orders of households in the region whose service date is in the period."""
     return ServiceOrder.objects.filter(
-        region_id__startswith=region_prefix, service_date__gte=start, service_date__lte=end
+        region__code__startswith=region_prefix, service_date__gte=start, service_date__lte=end
     )
 
 
@@ -110,7 +110,7 @@ def open_warnings_at(region_prefix: str, as_of: datetime.datetime) -> QuerySet[W
     A warning ends at its verification visit (``visited_at``; the record may be written
     later), or when closed if it has no visit."""
     return (
-        Warning.objects.filter(region_id__startswith=region_prefix, raised_at__lt=as_of)
+        Warning.objects.filter(region__code__startswith=region_prefix, raised_at__lt=as_of)
         .annotate(ended_at=Coalesce("visit__visited_at", "closed_at"))
         .filter(
             Q(ended_at__isnull=True, status__in=[Warning.Status.OPEN, Warning.Status.CONTACTED])
@@ -151,7 +151,7 @@ def warning_figures(
     as_of = min(now or timezone.now(), until)
     rows = {level: WarningLevelRow(level=level) for level in LEVELS}
     total = WarningLevelRow(level="")
-    in_region = Warning.objects.filter(region_id__startswith=region_prefix)
+    in_region = Warning.objects.filter(region__code__startswith=region_prefix)
     for level, count in (
         in_region.filter(raised_at__gte=since, raised_at__lt=until)
         .values_list("level")
@@ -162,7 +162,7 @@ def warning_figures(
         total.raised += count
     hours: dict[str, list[float]] = defaultdict(list)
     for level, raised_at, visited_at in VerificationVisit.objects.filter(
-        warning__region_id__startswith=region_prefix, visited_at__gte=since, visited_at__lt=until
+        warning__region__code__startswith=region_prefix, visited_at__gte=since, visited_at__lt=until
     ).values_list("warning__level", "warning__raised_at", "visited_at"):
         value = max(0.0, (visited_at - raised_at).total_seconds() / 3600)
         hours[level].append(value)
@@ -390,7 +390,7 @@ def providers_in_area(region_prefix: str) -> QuerySet[Provider]:
     return (
         Provider.objects.filter(is_active=True)
         .filter(
-            Q(region_id__startswith=region_prefix)
+            Q(region__code__startswith=region_prefix)
             | Q(contracts__areas__code__startswith=region_prefix)
             | Q(contracts__areas__code__in=region_prefixes(region_prefix))
         )
@@ -653,7 +653,7 @@ def provider_trend(
     last = month_start(end, -1) - datetime.timedelta(days=1)
     qs = ServiceOrder.objects.filter(
         provider=provider,
-        region_id__startswith=region_prefix,
+        region__code__startswith=region_prefix,
         service_date__gte=first,
         service_date__lte=last,
     )
@@ -680,7 +680,7 @@ def provider_dashboard(
     since, until = period_bounds(start, end)
     revisits = Revisit.objects.filter(
         provider=provider,
-        region_id__startswith=region_prefix,
+        region__code__startswith=region_prefix,
         status=supc.RevisitStatus.DONE,
         done_at__gte=since,
         done_at__lt=until,

@@ -59,7 +59,7 @@ def managed_provider_id(user: Any) -> int | None:
 def provider_in_area(provider: Provider, area: str) -> bool:
     return (
         sel.providers_in_area(area).filter(pk=provider.pk).exists()
-        or ServiceOrder.objects.filter(provider=provider, region_id__startswith=area).exists()
+        or ServiceOrder.objects.filter(provider=provider, region__code__startswith=area).exists()
     )
 
 
