@@ -443,3 +443,83 @@ def provider_record(provider: Provider) -> ProviderRecord:
         open_exit_review=next((r for r in reviews if r.status == c.ExitReviewStatus.OPEN), None),
         expelled=bool(reviews) and reviews[0].status == c.ExitReviewStatus.EXPELLED,
     )
+
+
+# --- for the pages -----------------------------------------------------------------------
+
+
+def percent(value: Decimal | None) -> str:
+    """0.8250 → "82.5 %"; None → "—"."""
+    if value is None:
+        return "—"
+    shown = (Decimal(value) * 100).quantize(Decimal("0.1"))
+    return f"{shown.normalize():f} %"
+
+
+def light_word(light: str | None) -> str:
+    if not light:
+        return _("no light (too few orders)")
+    return str(sc.Light(light).label) if light in sc.Light.values else light
+
+
+@dataclass
+class ScoreView:
+    """A scorecard as shown: the light with its word, figures formatted, reasons in words."""
+
+    provider: Provider
+    score: ProviderScore | None
+    light: str
+    light_label: str
+    period: str
+    volume: str
+    satisfaction: str
+    on_time_rate: str
+    revisit_pass_rate: str
+    complaint_rate: str
+    no_show_rate: str
+    revisits: str
+    complaints: str
+    reasons: list[str]
+
+
+def score_view(row: ScoreRow) -> ScoreView:
+    score = row.score
+    if score is None:
+        dash = "—"
+        return ScoreView(
+            row.provider, None, "", _("not scored"), "", dash, dash, dash, dash, dash, dash,
+            dash, dash, [],
+        )  # fmt: skip
+    return ScoreView(
+        provider=row.provider,
+        score=score,
+        light=score.light or "",
+        light_label=light_word(score.light),
+        period=f"{score.period_start:%Y-%m-%d} – {score.period_end:%Y-%m-%d}",
+        volume=str(score.volume),
+        satisfaction="—" if score.satisfaction is None else f"{score.satisfaction:.2f}",
+        on_time_rate=percent(score.on_time_rate),
+        revisit_pass_rate=percent(score.revisit_pass_rate),
+        complaint_rate=percent(score.complaint_rate),
+        no_show_rate=percent(score.no_show_rate),
+        revisits=str(score.revisits),
+        complaints=str(score.complaints),
+        reasons=row.reasons or score_reasons(score),
+    )
+
+
+def thresholds_view(config: SupervisionConfig) -> list[dict[str, str]]:
+    """The bounds in words for the page's legend."""
+    thresholds = thresholds_of(config)
+    rows = []
+    for name, bound in thresholds.bounds.items():
+        green = str(bound.green) if name == "satisfaction" else percent(bound.green)
+        red = str(bound.red) if name == "satisfaction" else percent(bound.red)
+        rows.append(
+            {
+                "label": figure_label(name),
+                "green": ("≥ " if bound.higher_is_better else "≤ ") + green,
+                "red": ("< " if bound.higher_is_better else "> ") + red,
+            }
+        )
+    return rows

@@ -63,7 +63,7 @@ def deciding_staff(county_code: str) -> list[User]:
     roles = [role for role, perms in ROLE_PERMS.items() if Perm.DECIDE_LIGHTS in perms]
     return list(
         User.objects.filter(
-            role__in=roles, is_active=True, region_id__startswith=county_code
+            role__in=roles, is_active=True, region__code__startswith=county_code
         ).order_by("pk")
     )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.models import AuditAction, User
 from jiuzhu.accounts.services import audit_record
+from jiuzhu.core.tabular import write_xlsx
 from jiuzhu.regions.models import Region
 from jiuzhu.services.models import Provider
 from jiuzhu.supervision import choices as c
@@ -159,3 +161,57 @@ def scorecards_run(
         actor=actor,
         today=today,
     ).scores
+
+
+def scorecards_export(
+    *, actor: User, period_start: datetime.date, period_end: datetime.date
+) -> tuple[bytes, str]:
+    """The month's scorecards of the providers the actor supervises as Excel; audited
+    (who, which month, how many rows). Providers' figures only: no personal data."""
+    if not sel.may_supervise(actor):
+        raise PermissionDenied(_("You may not export the scorecards."))
+    header: list[object] = [
+        _("No."), _("Provider"), _("Traffic light"), _("Orders completed"),
+        _("Satisfaction"), _("On-time rate"), _("Revisits"), _("Revisit pass rate"),
+        _("Complaints upheld"), _("Complaint rate"), _("No-show rate"), _("Reasons"),
+    ]  # fmt: skip
+    rows: list[list[object]] = [header]
+    for n, row in enumerate(sel.scorecards_of_month(actor, period_start), start=1):
+        score = row.score
+        if score is None:
+            rows.append([n, row.provider.name, _("not scored"), *[""] * 9])
+            continue
+        rows.append(
+            [
+                n,
+                row.provider.name,
+                sel.light_word(score.light),
+                score.volume,
+                _number(score.satisfaction),
+                _number(score.on_time_rate),
+                score.revisits,
+                _number(score.revisit_pass_rate),
+                score.complaints,
+                _number(score.complaint_rate),
+                _number(score.no_show_rate),
+                "; ".join(row.reasons),
+            ]
+        )
+    county = sel.county_of(actor)
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type="supervision.scorecards",
+        region_code=county,
+        detail={
+            "period": [period_start.isoformat(), period_end.isoformat()],
+            "rows": len(rows) - 1,
+            "format": "xlsx",
+        },
+    )
+    content = write_xlsx(rows, title=f"服务机构评分{period_start:%Y%m}")
+    return content, f"scorecards-{county}-{period_start:%Y-%m}.xlsx"
+
+
+def _number(value: Decimal | None) -> float | str:
+    return "" if value is None else float(value)
