@@ -38,20 +38,25 @@ class ConfigFields:
     rectification_days: Any = ""
 
 
+def plain(number: Decimal) -> str:
+    """0.90 → "0.9", 5.0 → "5": the same bound always written the same way."""
+    return format(number.normalize(), "f")
+
+
 def config_snapshot(config: SupervisionConfig) -> dict[str, Any]:
     """The settings as plain values (bounds merged over the defaults), for audits and
     forms."""
     thresholds = sel.thresholds_of(config)
     snapshot: dict[str, Any] = {
         "min_volume": config.min_volume,
-        "revisit_rate": str(Decimal(config.revisit_rate)),
+        "revisit_rate": str(Decimal(config.revisit_rate).quantize(Decimal("0.0001"))),
         "revisit_minimum": config.revisit_minimum,
         "phone_minimum": config.phone_minimum,
         "rectification_days": config.rectification_days,
     }
     for name, bound in thresholds.bounds.items():
-        snapshot[f"{name}_green"] = str(bound.green)
-        snapshot[f"{name}_red"] = str(bound.red)
+        snapshot[f"{name}_green"] = plain(bound.green)
+        snapshot[f"{name}_red"] = plain(bound.red)
     return snapshot
 
 
@@ -109,7 +114,7 @@ def _bounds_clean(
                 else _("The green bound must be better than the red bound (lower).")
             )
             continue
-        cleaned[name] = {"green": str(green), "red": str(red)}
+        cleaned[name] = {"green": plain(green), "red": plain(red)}
     return cleaned
 
 
