@@ -17,7 +17,7 @@ import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from jiuzhu.accounts.models import User
 from jiuzhu.accounts.roles import Perm
@@ -205,7 +205,7 @@ class ComplaintIn(Schema):
 
 
 @router.post("/complaints", response={201: ComplaintOut})
-def complaint_create(request: HttpRequest, body: ComplaintIn) -> tuple[int, dict[str, Any]]:
+def complaint_create(request: HttpRequest, body: ComplaintIn) -> Status[dict[str, Any]]:
     user = _user(request, Perm.REVISIT)
     revisit = sel.revisit_for_user(user, body.revisit_id) if body.revisit_id else None
     order = (
@@ -232,7 +232,7 @@ def complaint_create(request: HttpRequest, body: ComplaintIn) -> tuple[int, dict
             received_at=body.received_at,
             revisit=revisit,
         )
-    return 201, _complaint_out(sel.complaint_for_user(user, complaint.pk))
+    return Status(201, _complaint_out(sel.complaint_for_user(user, complaint.pk)))
 
 
 class DecisionIn(Schema):
