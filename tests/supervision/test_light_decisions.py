@@ -66,7 +66,11 @@ def test_an_override_records_who_and_why_and_follows_the_policy(
     # then
     assert light_of(provider) == "yellow"
     decision = LightDecision.objects.get(provider=provider)
-    assert (decision.kind, decision.from_light, decision.to_light) == ("override", "green", "yellow")
+    assert (decision.kind, decision.from_light, decision.to_light) == (
+        "override",
+        "green",
+        "yellow",
+    )
     assert decision.decided_by == personas.county_admin
     assert decision.reason == "满意度连续两月偏低"
     assert rectification.due_date == TODAY + datetime.timedelta(days=20)
@@ -163,7 +167,7 @@ def test_a_rejected_rectification_leaves_yellow_and_staff_may_then_override_to_r
 
 def test_rectification_rules(personas: Personas) -> None:
     provider, manager, worker = provider_with_staff()
-    other, other_manager, _w = provider_with_staff("峡江县另一家服务中心")
+    _other, other_manager, _w = provider_with_staff("峡江县另一家服务中心")
     rectification = yellow(personas, provider)
     # only this provider's manager reports (not a care worker, not another provider)
     for outsider in (worker, other_manager, personas.county_admin):
@@ -194,9 +198,7 @@ def test_overdue_rectifications_are_listed_first(personas: Personas) -> None:
     later = yellow(personas, first)
     overdue = yellow(personas, second)
     Rectification.objects.filter(pk=later.pk).update(due_date=TODAY + datetime.timedelta(days=1))
-    Rectification.objects.filter(pk=overdue.pk).update(
-        due_date=TODAY - datetime.timedelta(days=1)
-    )
+    Rectification.objects.filter(pk=overdue.pk).update(due_date=TODAY - datetime.timedelta(days=1))
     # when
     listed = rectifications_open(personas.supervisor, TODAY)
     # then
@@ -214,9 +216,9 @@ def test_expulsion_deactivates_the_provider_and_ends_its_contracts(personas: Per
     )
     provider.refresh_from_db()
     assert (provider.light, provider.is_active) == ("red", False)
-    assert set(ProviderContract.objects.filter(provider=provider).values_list("status", flat=True)) == {
-        "ended"
-    }
+    assert set(
+        ProviderContract.objects.filter(provider=provider).values_list("status", flat=True)
+    ) == {"ended"}
     review.refresh_from_db()
     assert (review.status, review.decided_by) == ("expelled", personas.county_admin)
     assert provider_record(provider).expelled
@@ -275,7 +277,7 @@ def test_a_manager_added_later_sees_the_notifications_only_of_their_provider(
     personas: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
     provider, manager, _worker = provider_with_staff()
-    other, other_manager, _w = provider_with_staff("峡江县另一家服务中心")
+    _other, other_manager, _w = provider_with_staff("峡江县另一家服务中心")
     second = add_member(provider, "second_boss", manager=True)
     with django_capture_on_commit_callbacks(execute=True):
         red(personas, provider)

@@ -137,7 +137,11 @@ def test_yellow_opens_exactly_one_rectification_with_its_due_date(
     assert light_of(provider) == "yellow"
     assert ProviderScore.objects.filter(provider=provider).count() == 1
     (decision,) = LightDecision.objects.filter(provider=provider)
-    assert (decision.kind, decision.from_light, decision.to_light) == ("computed", "green", "yellow")
+    assert (decision.kind, decision.from_light, decision.to_light) == (
+        "computed",
+        "green",
+        "yellow",
+    )
     assert decision.decided_by is None
     assert "satisfaction 4.00 is below 4.5 (yellow)" in decision.reason
     (rectification,) = Rectification.objects.filter(provider=provider)
@@ -238,7 +242,7 @@ def test_a_better_month_does_not_lift_yellow_while_the_rectification_is_open(
     personas: Personas, family: Family
 ) -> None:
     # given yellow in October with its rectification open
-    provider, manager, worker = provider_with_staff()
+    provider, _manager, worker = provider_with_staff()
     orders(personas, family, provider, worker, [4, 4, 4])
     configure(min_volume=3)
     run()
