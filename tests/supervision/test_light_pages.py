@@ -360,3 +360,21 @@ def test_the_demo_hook(personas: Personas, month: dict[str, Any]) -> None:
         county_code="360823", period_start=START, period_end=END, actor=personas.county_admin
     )
     assert again["decisions"] == 0 and again["rectification_reports"] == []
+
+
+def test_a_town_officer_reads_an_unscored_month_and_a_record_without_history(
+    client: Client, personas: Personas, english: None
+) -> None:
+    # given a provider of the county that was never scored
+    provider, _manager, _worker = provider_with_staff()
+    login(client, personas.town_officer)
+    # when
+    page = client.get(SCORECARDS, {"month": "2026-09"})
+    record = client.get(provider_page(provider))
+    # then both render, with the empty states and no deciding form
+    assert page.status_code == 200
+    assert "not scored" in page.content.decode()
+    assert record.status_code == 200
+    text = record.content.decode()
+    assert "No scorecard yet." in text and "No decision yet." in text
+    assert "/override/" not in text
