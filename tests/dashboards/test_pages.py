@@ -48,6 +48,8 @@ def test_county_view_for_county_staff(client: Client, personas: Personas, world:
         assert response.status_code == 200
         page = response.content.decode()
         assert "峡江县" in page and world.p3.name in page
+        # a red provider links to supervision's page of it
+        assert reverse("supervision:lights_provider", args=[world.p3.pk]) in page
 
 
 def test_town_officer_lands_on_their_town(client: Client, personas: Personas) -> None:

@@ -95,11 +95,7 @@ def _url(name: str, *args: Any) -> str | None:
 def supervision_provider_url(provider_id: int) -> str | None:
     """The supervision app's page of a provider (its scorecards and decisions), if that
     page exists."""
-    for name in ("supervision:lights_provider", "supervision:provider"):
-        url = _url(name, provider_id)
-        if url:
-            return url
-    return None
+    return _url("supervision:lights_provider", provider_id)
 
 
 # --- The county and town pages ------------------------------------------------------------
