@@ -2,7 +2,7 @@
 record what the revisits found, deterministically (the batch's seed):
 
 - revisits of the ``failing_provider_ids`` fail about 30 % of the time (at least one
-  fails when there are any), with low satisfaction; the others pass with 4–5;
+  per failing provider in the sample), with low satisfaction; the others pass with 4–5;
 - two families are not reached (three attempts each, then unreachable);
 - about 20 % are left to do, so the queue is not empty;
 - one or two complaints against failing providers, from failed revisits: the first
@@ -68,12 +68,16 @@ def seed_revisits(
                 at=_when(revisit, rng, end),
             )
     failed: list[Revisit] = []
-    failing = [r for r in rest[UNREACHABLE:] if r.provider_id in failing_provider_ids]
-    must_fail = failing[0].pk if failing else None
+    # at least one failure per failing provider that has a revisit to record
+    first_of: dict[int, int] = {}
+    for r in rest[UNREACHABLE:]:
+        if r.provider_id in failing_provider_ids:
+            first_of.setdefault(r.provider_id, r.pk)
+    must_fail = set(first_of.values())
     for revisit in rest[UNREACHABLE:]:
         at = _when(revisit, rng, end)
         if revisit.provider_id in failing_provider_ids:
-            fails = rng.random() < FAIL_SHARE or (revisit.pk == must_fail and not failed)
+            fails = rng.random() < FAIL_SHARE or revisit.pk in must_fail
             if fails:
                 happened = rng.random() < 0.5
                 done = revisit_record(
