@@ -113,7 +113,7 @@ def _render_area(request: HttpRequest, *, area: str, code: str) -> HttpResponse:
             "page": page,
             **_period_context(request, period),
             "breadcrumbs": _region_crumbs(area, code),
-            "active_nav": "statistics",
+            "active_nav": "dashboards",
         },
         status=422 if period.errors else 200,
     )
@@ -215,7 +215,7 @@ def provider_view(request: HttpRequest, provider_id: int) -> HttpResponse:
             "area_name": area_name,
             "breadcrumbs": breadcrumbs,
             **_period_context(request, period),
-            "active_nav": "statistics",
+            "active_nav": "dashboards",
         },
         status=422 if period.errors else 200,
     )
