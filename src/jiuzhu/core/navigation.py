@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.channels.selectors import unread_count
+from jiuzhu.services.directory_selectors import member_of_user
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,6 @@ class NavItem:
     label: str | Promise
     url: str | None  # None: the module is not built yet; shown greyed out
     key: str
-
-
-# Modules that later issues bring; kept visible so staff see where the platform goes.
-COMING_MODULES: list[tuple[str, Promise, Perm | None]] = [
-    ("supervision", _("Supervision"), None),
-    ("funds", _("Funds"), None),
-    ("dashboards", _("Statistics"), None),
-]
 
 
 def navigation_for(user: Any) -> list[NavItem]:
@@ -67,9 +60,7 @@ def navigation_for(user: Any) -> list[NavItem]:
         items.append(NavItem(_("Feed imports"), reverse("feeds:batches"), "feeds"))
     if user_has_perm(user, Perm.VIEW_PERSONAL_DATA):
         items.append(NavItem(_("Policies"), reverse("policies:library"), "policies"))
-    for key, label, perm in COMING_MODULES:
-        if perm is None or user_has_perm(user, perm):
-            items.append(NavItem(label, None, key))
+    items.extend(_supervision_items(user))
     if user_has_perm(user, Perm.MANAGE_NEEDS):
         items.append(NavItem(_("Call tickets"), reverse("channels:tickets"), "tickets"))
     unread = unread_count(user)
@@ -77,4 +68,38 @@ def navigation_for(user: Any) -> list[NavItem]:
     items.append(NavItem(inbox, reverse("channels:inbox"), "inbox"))
     if user_has_perm(user, Perm.VIEW_AUDIT):
         items.append(NavItem(_("Audit log"), reverse("accounts:audit"), "audit"))
+    return items
+
+
+def _supervision_items(user: Any) -> list[NavItem]:
+    """Supervision, revisits, traffic lights, projects, funds and statistics (issue 7)."""
+    items = []
+    supervise = user_has_perm(user, Perm.SUPERVISE)
+    if supervise:
+        items.append(NavItem(_("Supervision"), reverse("supervision:console"), "supervision"))
+    if user_has_perm(user, Perm.REVISIT):
+        items.append(NavItem(_("Revisits"), reverse("supervision:revisits"), "revisits"))
+    if supervise:
+        items.append(
+            NavItem(_("Traffic lights"), reverse("supervision:lights_scorecards"), "lights")
+        )
+    if supervise or user_has_perm(user, Perm.MANAGE_PROJECTS):
+        items.append(NavItem(_("Projects"), reverse("supervision:projects_list"), "projects"))
+    if supervise or user_has_perm(user, Perm.MANAGE_FUNDS):
+        items.append(NavItem(_("Funds"), reverse("funds:list"), "funds"))
+    if supervise:
+        items.append(NavItem(_("Statistics"), reverse("dashboards:area"), "dashboards"))
+    if user_has_perm(user, Perm.SERVE_ORDERS):
+        member = member_of_user(user)
+        if member is not None and member.is_manager:
+            items.append(
+                NavItem(_("Our supervision"), reverse("supervision:lights_mine"), "lights_mine")
+            )
+            items.append(
+                NavItem(
+                    _("Our statistics"),
+                    reverse("dashboards:provider", args=[member.provider_id]),
+                    "dashboards",
+                )
+            )
     return items

@@ -60,7 +60,7 @@ class Profile:
     orders_per_day: float
 
 
-GOOD = Profile(ratings=(0, 0, 2, 20, 78), late=0.03, no_show=0.0, dispute=0.0, orders_per_day=0.9)
+GOOD = Profile(ratings=(0, 0, 2, 20, 78), late=0.005, no_show=0.0, dispute=0.0, orders_per_day=0.9)
 YELLOW = Profile(
     ratings=(0, 4, 14, 48, 34), late=0.14, no_show=0.0, dispute=0.0, orders_per_day=0.7
 )

@@ -1,10 +1,11 @@
 """Demo purchase-of-service projects for the synthetic county, after the demo's month of
 service activity:
 
-- 「<county>2026年困难老人居家照护服务项目」 (300 000 yuan): matched with the two
-  contracts in force that served the most orders in the county (their providers are
-  the directory's demo providers), the default indicators, in service since the first
-  day of the month three months ago for a year, with a finalised mid-term evaluation —
+- 「<county>2026年困难老人居家照护服务项目」 (300 000 yuan): matched with every
+  contract in force for its care items that served orders in the county (280 000 yuan
+  shared out by the orders each served; the providers are the directory's demo ones),
+  the default indicators, in service since the first day of the month three months ago
+  for a year, with a finalised mid-term evaluation —
   the computed indicators measured from the platform's data, the scored ones given
   realistic scores and notes — so the report is complete;
 - 「<county>2026年困境儿童关爱服务项目」 (120 000 yuan): published, waiting for providers.
@@ -67,8 +68,9 @@ def _first_of_month(day: datetime.date, months_back: int) -> datetime.date:
 def _contracts(
     county_code: str, start: datetime.date, today: datetime.date, items: list[str]
 ) -> list[ProviderContract]:
-    """The two contracts in force covering the items whose providers served the most
-    orders since ``start`` (name order breaks ties), one per provider."""
+    """The contracts in force covering the items whose providers served orders since
+    ``start``, most orders first (name order breaks ties), one per provider: the demo's
+    project buys the care that the month of demo activity delivered."""
     candidates = (
         ProviderContract.objects.filter(
             status=sc.ContractStatus.ACTIVE,
@@ -94,11 +96,16 @@ def _contracts(
     )
     chosen: list[ProviderContract] = []
     for contract in candidates:
-        if all(k.provider_id != contract.provider_id for k in chosen):
+        if contract.served and all(k.provider_id != contract.provider_id for k in chosen):
             chosen.append(contract)
-        if len(chosen) == 2:
-            break
     return chosen
+
+
+def _shares(contracts: list[ProviderContract], total: Decimal) -> list[Decimal]:
+    """``total`` shared out by the orders each contract served, in hundreds of yuan."""
+    served = [Decimal(getattr(contract, "served", 0) or 1) for contract in contracts]
+    whole = sum(served, Decimal(0))
+    return [(total * part / whole / 100).quantize(Decimal(1)) * 100 for part in served]
 
 
 def _covered(contracts: list[ProviderContract], wanted: list[str]) -> list[str]:
@@ -146,7 +153,7 @@ def _care_project(county: Region, today: datetime.date, actor: User) -> Project:
     project = project_advance(
         actor=actor, project=project, to_status=S.PUBLISHED, note="县民政局发布"
     )
-    for contract, amount in zip(contracts, (Decimal("160000"), Decimal("120000")), strict=False):
+    for contract, amount in zip(contracts, _shares(contracts, Decimal("280000")), strict=True):
         project_match(actor=actor, project=project, contract=contract, amount=amount)
     if not contracts:
         return project  # no provider in force: the project waits, published

@@ -15,6 +15,7 @@ from django.utils import timezone
 from jiuzhu.accounts.demo import demo_accounts_ensure
 from jiuzhu.applications.demo import demo_applications_seed
 from jiuzhu.assessment.demo import seed_demo as assessment_seed_demo
+from jiuzhu.core.demo_month import seed_month
 from jiuzhu.feeds.services import feed_import
 from jiuzhu.monitoring.services import monitoring_run
 from jiuzhu.policies.demo import demo_policies_seed
@@ -68,6 +69,15 @@ class Command(BaseCommand):
         self.stdout.write(
             "服务递送 / service delivery: "
             + ", ".join(f"{key} {value}" for key, value in delivery["summary"].items())
+        )
+        month = seed_month(county_code="360823")
+        lights = month["lights"].get("lights", {})
+        self.stdout.write(
+            f"监管与资金 / supervision and funds: {month['orders']} orders of history, "
+            f"{month['revisits']} revisits, {month['projects']} projects, "
+            f"{sum(1 for v in lights.values() if v == 'yellow')} yellow and "
+            f"{sum(1 for v in lights.values() if v == 'red')} red providers, "
+            f"{month['funds'].get('orders_posted', 0)} order costs posted"
         )
         added, policy_run = demo_policies_seed(as_of=self._as_of(out))
         found = sum(sum(c.values()) for c in policy_run.counts.values())
