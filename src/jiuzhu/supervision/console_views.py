@@ -5,7 +5,8 @@
   the newest; ``?export=xlsx`` downloads the filtered list (audited, masked);
 - ``/supervision/orders/<id>/``: one order's supervision record (times, places and
   distances, photos, checklist, rating, revisits, complaints);
-- ``/supervision/households/<id>/``: every order of one household with the same facts;
+- ``/supervision/households/<id>/``: every order of one household with the same facts
+  (a view of the household's file: audited);
 - ``/supervision/overdue/``: the overdue needs and orders (services' clocks).
 
 A page a role may not use answers 404, like anything outside the user's area.
@@ -22,6 +23,7 @@ from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
 from jiuzhu.core.form_input import date_or_none, int_or_none
 from jiuzhu.core.http import need_perm, request_user
+from jiuzhu.registry.services import household_file_viewed
 from jiuzhu.services import choices as sc
 from jiuzhu.services.deadline_selectors import overdue_needs, overdue_orders
 from jiuzhu.supervision import console_selectors as sel
@@ -102,6 +104,10 @@ def sc_methods() -> list[tuple[str, str]]:
 def household_records(request: HttpRequest, household_id: int) -> HttpResponse:
     need_perm(request, Perm.SUPERVISE)
     household, records = sel.household_records(request.user, household_id)
+    # Every order of one household is a view of its file: audited like the registry's page.
+    household_file_viewed(
+        actor=request_user(request), household=household, request=request, via="supervision"
+    )
     return render(
         request,
         "supervision/console/household.html",
