@@ -26,7 +26,7 @@ from jiuzhu.services.services.orders import (
 from tests.conftest import Family, Personas
 from tests.services.order_factories import HOME, accept, project_need, provider_with_staff
 
-__all__ = ["provider_with_staff", "served_order", "HOME"]
+__all__ = ["HOME", "provider_with_staff", "served_order"]
 
 
 def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
@@ -65,7 +65,9 @@ def served_order(
         order = order_tick_step(actor=worker, order=order, index=index)
     order = order_check_out(actor=worker, order=order, lat=HOME[0], lon=HOME[1])
     if rating is not None:
-        order = order_rate(actor=personas.village_assistant, order=order, rating=rating, how="phone")
+        order = order_rate(
+            actor=personas.village_assistant, order=order, rating=rating, how="phone"
+        )
     # Date it into the past: in at 09:00, out at 10:00; the finish clock at 12:00, or
     # 08:00 when the order must count as late.
     ServiceOrder.objects.filter(pk=order.pk).update(

@@ -403,8 +403,12 @@ def goods_stock(*, region_prefix: str) -> list[GoodsRow]:
         )
     }
     delivery_postings = (
+        # Only deliveries to households in the reader's area: a county's donation may
+        # reach every town, and a town officer sees their own town's households only.
         Posting.objects.filter(
-            account__role=c.AccountRole.DELIVERED, account__donation__in=donations
+            account__role=c.AccountRole.DELIVERED,
+            account__donation__in=donations,
+            entry__household__region__code__startswith=region_prefix,
         )
         .select_related("entry", "entry__household", "entry__household__region", "account")
         .order_by("entry__posted_on", "entry_id")

@@ -54,7 +54,12 @@ def _fund(request: HttpRequest, fund_id: int) -> Fund:
 
 
 def _area(request: HttpRequest) -> str:
-    return request_user(request).region_id or ""
+    """The reader's region code; a user with no region sees nothing here (an empty
+    prefix would match every region)."""
+    region = request_user(request).region_id
+    if not region:
+        not_found(request)
+    return region
 
 
 def _page(
