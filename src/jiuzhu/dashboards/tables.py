@@ -203,6 +203,7 @@ def _dispatch_table(d: AreaDashboard) -> Table:
             [_("Orders placed"), x.placed],
             [_("Offered to a provider"), x.offered],
             [_("Accepted on the first offer"), x.accepted_first_offer],
+            # xgettext:no-python-format
             [_("Accepted on the first offer (% of offered)"), pct(x.first_offer_share)],
             [_("Median minutes from the first offer to acceptance"), x.median_minutes_to_accept],
             [_("No provider found"), x.no_provider],
@@ -234,6 +235,7 @@ def _completion_rows(c: Any) -> list[list[Any]]:
         [_("Ordered"), c.ordered],
         [_("Still open (not counted in the rate)"), c.still_open],
         [_("Served"), c.served],
+        # xgettext:no-python-format
         [_("Completion (% served of ended orders)"), pct(c.completion_rate)],
         [_("No-shows: the provider did not come"), c.no_shows_provider],
         [_("No-shows: nobody at home"), c.no_shows_beneficiary],
