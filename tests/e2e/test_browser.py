@@ -204,3 +204,50 @@ def test_a_villager_applies_from_the_public_page_on_a_phone(browser: Browser, de
     assert re.search(r"ZZ[A-Z0-9]{8}", page.content())
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()
+
+
+def test_the_demo_month_shows_lights_a_report_funds_and_charts(
+    browser: Browser, demo: Demo
+) -> None:
+    # given: the demo's seeded month of activity
+    with sqlite3.connect(demo.database) as db:
+        decisions = dict(
+            db.execute(
+                "SELECT to_light, COUNT(*) FROM supervision_lightdecision GROUP BY to_light"
+            ).fetchall()
+        )
+        open_rectifications = db.execute(
+            "SELECT COUNT(*) FROM supervision_rectification WHERE status = 'open'"
+        ).fetchone()[0]
+        open_reviews = db.execute(
+            "SELECT COUNT(*) FROM supervision_exitreview WHERE status = 'open'"
+        ).fetchone()[0]
+        evaluation_id, total = db.execute(
+            "SELECT id, total FROM supervision_evaluation WHERE status = 'final'"
+        ).fetchone()
+        posted, ordered = db.execute(
+            "SELECT (SELECT SUM(p.amount) FROM funds_posting p JOIN funds_account a"
+            "        ON a.id = p.account_id WHERE a.role = 'spent'),"
+            "       (SELECT SUM(o.amount) FROM services_serviceorder o WHERE o.id IN"
+            "        (SELECT order_id FROM funds_journalentry WHERE kind = 'order_cost'))"
+        ).fetchone()
+    # then: one provider went yellow and one red, each with its follow-up open …
+    assert decisions.get("yellow", 0) >= 1 and decisions.get("red", 0) >= 1
+    assert open_rectifications >= 1 and open_reviews >= 1
+    # … a project's mid-term evaluation is finalised with a total …
+    assert total is not None and 0 < float(total) <= 100
+    # … and every posted order cost equals its order's amount
+    assert posted is not None and float(posted) == float(ordered) > 0
+    # when: the county admin opens the statistics, the report and the reconciliation
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    sign_in(page, demo, "county_admin")
+    page.goto(f"{demo.url}/statistics/?period=last_month")
+    page.wait_for_selector("[data-chart] svg")
+    # then: the charts are drawn from the data and the phone page does not scroll sideways
+    assert page.locator("[data-chart] svg").count() >= 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto(f"{demo.url}/supervision/projects/evaluations/{evaluation_id}/report/")
+    assert str(total) in page.content()
+    response = page.goto(f"{demo.url}/funds/reconciliation/")
+    assert response is not None and response.status == 200
+    page.close()
