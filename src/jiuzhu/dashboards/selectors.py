@@ -30,6 +30,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from jiuzhu.core.dates import add_months
 from jiuzhu.funds.selectors import spending as ledger_spending
 from jiuzhu.monitoring.models import Level, VerificationVisit, Warning
 from jiuzhu.regions.models import Region
@@ -637,8 +638,7 @@ class ProviderDashboard:
 
 
 def month_start(day: datetime.date, back: int = 0) -> datetime.date:
-    index = day.year * 12 + day.month - 1 - back
-    return datetime.date(index // 12, index % 12 + 1, 1)
+    return add_months(day.replace(day=1), -back)
 
 
 def provider_trend(

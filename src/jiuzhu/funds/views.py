@@ -53,6 +53,10 @@ def _fund(request: HttpRequest, fund_id: int) -> Fund:
     return fund
 
 
+def _fund_url(fund_id: int) -> str:
+    return resolve_url("funds:detail", fund_id)
+
+
 def _area(request: HttpRequest) -> str:
     """The reader's region code; a user with no region sees nothing here (an empty
     prefix would match every region)."""
@@ -338,7 +342,7 @@ def appropriate(request: HttpRequest, fund_id: int) -> HttpResponse:
     def page(errors: list[str] | None = None, status: int = 200) -> HttpResponse:
         return _form(
             request, title=_("Budget appropriation to %(fund)s") % {"fund": fund.name},
-            back=f"/funds/{fund.pk}/", errors=errors, status=status, fields=_amount_fields(),
+            back=_fund_url(fund.pk), errors=errors, status=status, fields=_amount_fields(),
         )  # fmt: skip
 
     if request.method == "GET":
@@ -350,7 +354,7 @@ def appropriate(request: HttpRequest, fund_id: int) -> HttpResponse:
             posted_on=_posted_on(request), memo=request.POST.get("memo", ""),
         )  # fmt: skip
 
-    return _submit(request, act, success=f"/funds/{fund.pk}/", render_form=page)
+    return _submit(request, act, success=_fund_url(fund.pk), render_form=page)
 
 
 @login_required
@@ -364,7 +368,7 @@ def seed(request: HttpRequest, fund_id: int) -> HttpResponse:
         return _form(
             request, title=_("Seed money for %(fund)s") % {"fund": fund.name},
             intro=_("Government and foundation put in seed money %(ratio)s:1.") % {"ratio": ratio},
-            back=f"/funds/{fund.pk}/", errors=errors, status=status,
+            back=_fund_url(fund.pk), errors=errors, status=status,
             fields=[
                 {"name": "government", "label": _("Government (yuan)"), "inputmode": "decimal"},
                 {"name": "foundation", "label": _("Foundation (yuan)"), "inputmode": "decimal"},
@@ -384,7 +388,7 @@ def seed(request: HttpRequest, fund_id: int) -> HttpResponse:
             posted_on=_posted_on(request), memo=request.POST.get("memo", ""),
         )  # fmt: skip
 
-    return _submit(request, act, success=f"/funds/{fund.pk}/", render_form=page)
+    return _submit(request, act, success=_fund_url(fund.pk), render_form=page)
 
 
 @login_required
@@ -400,7 +404,7 @@ def donate(request: HttpRequest, fund_id: int) -> HttpResponse:
                 "Leave the donor blank for an anonymous donation (匿名). "
                 "Goods are valued in yuan."
             ),
-            back=f"/funds/{fund.pk}/", errors=errors, status=status,
+            back=_fund_url(fund.pk), errors=errors, status=status,
             fields=[
                 {"name": "kind", "label": _("Money or goods"), "type": "select",
                  "options": c.DonationKind.choices},
@@ -429,7 +433,7 @@ def donate(request: HttpRequest, fund_id: int) -> HttpResponse:
             unit=request.POST.get("unit", ""), note=request.POST.get("note", ""),
         )  # fmt: skip
 
-    return _submit(request, act, success=f"/funds/{fund.pk}/", render_form=page)
+    return _submit(request, act, success=_fund_url(fund.pk), render_form=page)
 
 
 @login_required
@@ -449,7 +453,7 @@ def allocate(request: HttpRequest, fund_id: int) -> HttpResponse:
         ]  # fmt: skip
         return _form(
             request, title=_("Allocate from %(fund)s to a project") % {"fund": fund.name},
-            back=f"/funds/{fund.pk}/", errors=errors, status=status,
+            back=_fund_url(fund.pk), errors=errors, status=status,
             fields=_amount_fields(
                 [{"name": "project", "label": _("Project"), "type": "select", "options": options}]
             ),
@@ -468,7 +472,7 @@ def allocate(request: HttpRequest, fund_id: int) -> HttpResponse:
             memo=request.POST.get("memo", ""),
         )  # fmt: skip
 
-    return _submit(request, act, success=f"/funds/{fund.pk}/", render_form=page)
+    return _submit(request, act, success=_fund_url(fund.pk), render_form=page)
 
 
 @login_required
@@ -531,7 +535,7 @@ def reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
     )
     if entry is None:
         not_found(request)
-    back = f"/funds/{entry.fund_id}/" if entry.fund_id else "funds:list"
+    back = _fund_url(entry.fund_id) if entry.fund_id else "funds:list"
 
     def page(errors: list[str] | None = None, status: int = 200) -> HttpResponse:
         return _form(

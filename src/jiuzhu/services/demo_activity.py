@@ -25,11 +25,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Avg, Count, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiuzhu.accounts.models import User
 from jiuzhu.regions.models import Level, Region
 from jiuzhu.registry.models import Household, Person
 from jiuzhu.registry.timeline import timeline_add
@@ -193,7 +192,6 @@ def _write(
     villages: dict[str, tuple[Decimal | None, Decimal | None]],
     workers: dict[int, int | None],
 ) -> dict[str, Any]:
-    system: User | None = None
     needs: list[Need] = []
     orders: list[ServiceOrder] = []
     plan: list[dict[str, Any]] = []
@@ -262,7 +260,6 @@ def _write(
                     else c.NeedStatus.DISPATCHING
                 ),
                 fulfilled_at=_at(day, 10) if served else None,
-                created_by=system,
             )
         )
     Need.objects.bulk_create(needs, batch_size=500)
@@ -302,10 +299,8 @@ def _write(
                 rating=outcome["rating"],
                 rated_how=c.RatedHow.PHONE if outcome["rating"] else "",
                 rated_at=_at(day, 15) if outcome["rating"] else None,
-                closed_at=_at(day, 15)
-                if outcome["status"] != c.OrderStatus.CHECKED_OUT
-                and outcome["status"] not in (c.OrderStatus.ACCEPTED,)
-                else None,
+                # Every outcome but "served, awaiting a rating" has ended the order.
+                closed_at=None if outcome["status"] == c.OrderStatus.CHECKED_OUT else _at(day, 15),
                 reason=outcome["reason"],
                 absent=outcome["absent"],
                 dispatch_due_at=_at(day - datetime.timedelta(days=1), 17),
@@ -427,7 +422,7 @@ def _refresh_ratings(provider_ids: list[int]) -> None:
     rows = (
         ServiceOrder.objects.filter(provider_id__in=provider_ids, rating__isnull=False)
         .values("provider_id")
-        .annotate(total=Sum("rating"), count=Count("id"), mean=Avg("rating"))
+        .annotate(total=Sum("rating"), count=Count("id"))
     )
     for row in rows:
         Provider.objects.filter(pk=row["provider_id"]).update(

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from jiuzhu.accounts.models import User
+from jiuzhu.core.dates import add_months
 from jiuzhu.regions.models import Region
 from jiuzhu.services import choices as sc
 from jiuzhu.services.models import ContractItem, ProviderContract, ServiceItem
@@ -57,12 +58,6 @@ SCORED = {
     "品牌创建与典型案例": ("75", "初步形成“助浴+助餐”组合服务做法，典型案例待总结。"),
 }
 NOTHING_MEASURED = ("85", "本期尚无可计算的数据，评估组按入户抽查和台账核查评分。")
-
-
-def _first_of_month(day: datetime.date, months_back: int) -> datetime.date:
-    month = day.month - months_back
-    year = day.year + (month - 1) // 12
-    return datetime.date(year, (month - 1) % 12 + 1, 1)
 
 
 def _contracts(
@@ -127,7 +122,7 @@ def _care_project(county: Region, today: datetime.date, actor: User) -> Project:
     existing = Project.objects.filter(code=code).first()
     if existing is not None:
         return existing
-    start = _first_of_month(today, 3)
+    start = add_months(today.replace(day=1), -3)
     end = datetime.date(start.year + 1, start.month, 1) - datetime.timedelta(days=1)
     contracts = _contracts(county.code, start, today, CARE_ITEMS)
     items = _covered(contracts, CARE_ITEMS) or _existing(CARE_ITEMS)
@@ -189,7 +184,7 @@ def _children_project(county: Region, today: datetime.date, actor: User) -> Proj
     existing = Project.objects.filter(code=code).first()
     if existing is not None:
         return existing
-    start = _first_of_month(today, -1)
+    start = add_months(today.replace(day=1), 1)
     end = datetime.date(start.year + 1, start.month, 1) - datetime.timedelta(days=1)
     project = project_create(
         actor=actor,

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from jiuzhu.accounts.roles import Perm
 from jiuzhu.accounts.scoping import user_has_perm
+from jiuzhu.core.dates import add_months, last_of_month
 from jiuzhu.registry.models import TimelineEvent
 from jiuzhu.services import choices as sc
 from jiuzhu.services.directory_selectors import member_of_user
@@ -282,17 +283,12 @@ def month_of(text: str | None, *, default: datetime.date) -> tuple[datetime.date
         start = datetime.date(year, month, 1)
     except ValueError:
         start = default.replace(day=1)
-    return start, month_end(start)
-
-
-def month_end(start: datetime.date) -> datetime.date:
-    following = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
+    return start, last_of_month(start)
 
 
 def previous_month(day: datetime.date) -> datetime.date:
     """The first day of the month before ``day``'s month."""
-    return (day.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return add_months(day.replace(day=1), -1)
 
 
 # --- words -------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from jiuzhu.accounts.services import audit_record
 from jiuzhu.channels.notifications import notify
 from jiuzhu.channels.selectors import staff_at
 from jiuzhu.channels.services import link_to
+from jiuzhu.core.dates import first_of_next_month, last_of_month
 from jiuzhu.regions.models import Region
 from jiuzhu.registry.timeline import timeline_add
 from jiuzhu.services import choices as sc
@@ -91,16 +92,11 @@ def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
-def next_month(day: datetime.date) -> datetime.date:
-    first = month_start(day)
-    return (first + datetime.timedelta(days=32)).replace(day=1)
-
-
 def month_bounds(period: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The month as [start, end) in the installation's time zone."""
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(month_start(period), datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(next_month(period), datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(first_of_next_month(period), datetime.time.min, tzinfo=tz)
     return start, end
 
 
@@ -111,8 +107,7 @@ def derived_seed(county_code: str, period: datetime.date) -> int:
 
 def batch_due_date(period: datetime.date, today: datetime.date) -> datetime.date:
     """15 days after the month ends, or 15 days after the draw when that is later."""
-    month_end = next_month(period) - datetime.timedelta(days=1)
-    return max(month_end, today) + datetime.timedelta(days=DUE_DAYS)
+    return max(last_of_month(period), today) + datetime.timedelta(days=DUE_DAYS)
 
 
 def completed_orders(county_code: str, period: datetime.date) -> list[Completed]:
